@@ -1,0 +1,41 @@
+SHELL := /bin/bash -o pipefail
+.DEFAULT_GOAL := help
+PORT ?= 3000
+BIN := node_modules/.bin
+
+.PHONY: help install build run test test-only lint bench chaos clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
+
+build: install ## compile the gateway to dist/
+	$(BIN)/tsc -p tsconfig.build.json
+
+tmp/dev-jwt-secret:
+	@mkdir -p tmp
+	@node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64url'))" > $@
+	@chmod 600 $@
+
+run: build tmp/dev-jwt-secret ## run the gateway locally: memory engine, generated dev secret, demo page on
+	@node dist/app/src/tools/dev-tokens.js --secret-file tmp/dev-jwt-secret --port $(PORT)
+	JWT_SECRET="$$(cat tmp/dev-jwt-secret)" DEMO_PAGE=true PORT=$(PORT) METRICS_PORT=$${METRICS_PORT:-9464} node dist/app/src/main.js
+
+test: install ## install what the tests need (Debian packages, helm) and run every test
+	./scripts/install-system-deps.sh
+	$(MAKE) test-only
+
+test-only: ## run every test (jest), writing tmp/jest-results.json
+	@mkdir -p tmp
+	$(BIN)/jest --json --outputFile=tmp/jest-results.json
+
+lint: install ## type-check everything
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+clean: ## remove build output and local tool downloads
+	rm -rf dist tmp

@@ -1,0 +1,61 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/config';
+import { CLOCK, systemClock, type Clock } from './common/clock';
+import { LOGGER, type JsonLogger } from './common/logger';
+import { WsExceptionFilter } from './common/ws-exception.filter';
+import { ENGINE, type Engine } from './engine/engine.ports';
+import { MetricsService } from './metrics/metrics.service';
+import { AuthGateway } from './auth/auth.gateway';
+import { AuthMiddleware } from './auth/auth.middleware';
+import { ConnectionGuardService } from './auth/connection-guard.service';
+import { IpRulesService } from './auth/ip-rules.service';
+import { SessionService } from './auth/session.service';
+import { TokenVerifier } from './auth/token-verifier';
+import { ChannelsGateway } from './channels/channels.gateway';
+import { ChannelsService } from './channels/channels.service';
+import { ConnectionGateway } from './connection/connection.gateway';
+import { HealthController } from './health/health.controller';
+import { MessagesGateway } from './messages/messages.gateway';
+import { MessagesService } from './messages/messages.service';
+import { RateLimitService } from './rate-limit/rate-limit.service';
+import { Broadcaster } from './socket/broadcaster';
+
+export interface AppDeps {
+  config: GatewayConfig;
+  engine: Engine;
+  logger: JsonLogger;
+  metrics: MetricsService;
+  clock?: Clock;
+}
+
+/** The gateway's one module; built from already-created engine, logger and metrics so tests can inject them. */
+@Module({})
+export class AppModule {
+  static forRoot(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: deps.config },
+        { provide: ENGINE, useValue: deps.engine },
+        { provide: LOGGER, useValue: deps.logger },
+        { provide: CLOCK, useValue: deps.clock ?? systemClock },
+        { provide: MetricsService, useValue: deps.metrics },
+        WsExceptionFilter,
+        TokenVerifier,
+        IpRulesService,
+        ConnectionGuardService,
+        AuthMiddleware,
+        SessionService,
+        RateLimitService,
+        Broadcaster,
+        ChannelsService,
+        MessagesService,
+        ConnectionGateway,
+        ChannelsGateway,
+        MessagesGateway,
+        AuthGateway,
+      ],
+    };
+  }
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
+import { CLOCK, type Clock } from '../common/clock';
+import { GatewayError, toErrorBody } from '../common/gateway-error';
+import { LOGGER, type JsonLogger } from '../common/logger';
+import { ENGINE, type Engine } from '../engine/engine.ports';
+import { MetricsService } from '../metrics/metrics.service';
+import { ConnectionGuardService } from './connection-guard.service';
+import { IpRulesService } from './ip-rules.service';
+import { TokenRejected, TokenVerifier } from './token-verifier';
+import { clientIp, extractToken } from './handshake';
+
+type Next = (err?: Error) => void;
+
+/**
+ * The single authentication point. Order matters: cheap refusals (blocked IP, connection
+ * limit, per-IP flood) run before the token is verified so that a flood costs little.
+ */
+@Injectable()
+export class AuthMiddleware {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly verifier: TokenVerifier,
+    private readonly ipRules: IpRulesService,
+    private readonly guard: ConnectionGuardService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  readonly handle = (socket: Socket, next: Next): void => {
+    this.authenticate(socket).then(
+      () => next(),
+      (err) => next(this.refuse(socket, err)),
+    );
+  };
+
+  private async authenticate(socket: Socket): Promise<void> {
+    socket.data.connectedAt = this.clock.now();
+    const ip = clientIp(socket.handshake, this.config.trustProxy);
+    if (await this.ipRules.isBlocked(ip)) throw new Refusal('ip_blocked', new GatewayError('FORBIDDEN', 'address blocked'));
+    const capacity = this.guard.admit();
+    if (capacity) throw new Refusal('connection_limit', capacity);
+    const rate = await this.engine.rateLimiter.consume(`conn:${ip}`, this.config.rateLimits.connectPerIp, 60_000, this.clock.now());
+    if (!rate.allowed) {
+      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connection attempts', rate.retryAfterMs));
+    }
+    let user;
+    try {
+      user = await this.verifier.verify(extractToken(socket.handshake));
+    } catch (err) {
+      if (err instanceof TokenRejected) throw new Refusal(err.reason, err);
+      throw err;
+    }
+    if (await this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt })) {
+      throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
+    }
+    socket.data.user = user;
+  }
+
+  private refuse(socket: Socket, err: unknown): Error {
+    const reason = err instanceof Refusal ? err.reason : 'error';
+    const body = toErrorBody(err instanceof Refusal ? err.error : err);
+    this.metrics.connections.inc({ result: 'rejected' });
+    if (reason !== 'error') this.metrics.authFailures.inc({ reason });
+    this.logger.warn('connection.refused', {
+      metadata: { reason, code: body.code, ip: clientIp(socket.handshake, this.config.trustProxy) },
+      ...(reason === 'error' ? { err } : {}),
+    });
+    const out = new Error(body.code) as Error & { data: unknown };
+    out.data = body;
+    return out;
+  }
+}
+
+class Refusal extends Error {
+  constructor(readonly reason: string, readonly error: GatewayError) {
+    super(error.message);
+  }
+}

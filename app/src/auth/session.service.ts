@@ -1,0 +1,74 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { AuthenticatedUser } from '../contracts/events';
+import { CLOCK, type Clock } from '../common/clock';
+import { GatewayError } from '../common/gateway-error';
+import { ENGINE, type Engine } from '../engine/engine.ports';
+import { MetricsService } from '../metrics/metrics.service';
+import { TokenRejected, TokenVerifier } from './token-verifier';
+
+/** setTimeout cannot wait longer than this (about 24.8 days); longer expiries are re-armed. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Token lifetimes of live sockets: one timer per socket fires `onExpire` at the token's expiry
+ * unless `auth:refresh` brought a newer token of the same user first.
+ */
+@Injectable()
+export class SessionService implements OnModuleDestroy {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  track(socketId: string, expiresAt: number | null, onExpire: () => void): void {
+    this.untrack(socketId);
+    if (expiresAt === null) return;
+    const delay = Math.max(0, expiresAt - this.clock.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(socketId);
+      if (delay > MAX_TIMER_MS) this.track(socketId, expiresAt, onExpire);
+      else onExpire();
+    }, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+    this.timers.set(socketId, timer);
+  }
+
+  untrack(socketId: string): void {
+    const t = this.timers.get(socketId);
+    if (t) clearTimeout(t);
+    this.timers.delete(socketId);
+  }
+
+  /** Verifies a replacement token for the same user; the caller swaps it in and re-tracks. */
+  async refresh(current: AuthenticatedUser, token: string): Promise<AuthenticatedUser> {
+    let next: AuthenticatedUser;
+    try {
+      next = await this.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof TokenRejected) this.metrics.authFailures.inc({ reason: err.reason });
+      throw err;
+    }
+    if (next.userId !== current.userId) {
+      this.metrics.authFailures.inc({ reason: 'invalid_token' });
+      throw new GatewayError('AUTH_FAILED', 'refresh token belongs to another user');
+    }
+    if (await this.engine.revocations.isRevoked({ userId: next.userId, jti: next.jti, issuedAt: next.issuedAt })) {
+      this.metrics.authFailures.inc({ reason: 'revoked' });
+      throw new GatewayError('AUTH_FAILED', 'token revoked');
+    }
+    return next;
+  }
+
+  get trackedCount(): number {
+    return this.timers.size;
+  }
+
+  onModuleDestroy(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ChannelJoinPayload, ChannelJoinResult, ChatMessage } from '../contracts/events';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
+import { CLOCK, type Clock } from '../common/clock';
+import { GatewayError } from '../common/gateway-error';
+import type { SocketContext } from '../common/socket-context';
+import { ENGINE, type ChannelMeta, type Engine } from '../engine/engine.ports';
+import { canAccessChannel } from '../auth/permissions';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { Broadcaster } from '../socket/broadcaster';
+import { rooms } from '../socket/rooms';
+
+export const MAX_REPLAY = 100;
+export const MAX_MEMBERS_LISTED = 1000;
+
+interface Replay { missed: ChatMessage[]; hasMore: boolean; recovered: boolean }
+
+@Injectable()
+export class ChannelsService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly rateLimits: RateLimitService,
+    private readonly broadcaster: Broadcaster,
+  ) {}
+
+  async join(ctx: SocketContext, p: ChannelJoinPayload): Promise<ChannelJoinResult> {
+    const { user } = ctx;
+    if (!canAccessChannel(user, p.channelId)) throw new GatewayError('FORBIDDEN', `no grant for channel ${p.channelId}`);
+    const now = this.clock.now();
+    // Rejoining a channel held moments ago (a reconnect) draws on a generous bucket, so a client
+    // resubscribing to its 30 channels is never refused while fresh joins stay tightly limited.
+    const rejoin = await this.engine.membership.wasRecentlyMember(p.channelId, user.userId, this.config.rejoinGraceMs, now);
+    await this.rateLimits.check(user.userId, rejoin ? 'channel:rejoin' : 'channel:join');
+
+    const room = rooms.channel(p.channelId);
+    const wasInRoom = ctx.rooms.has(room);
+    // Join the room before reading history: a message published in between then arrives live
+    // and in the replay, and the client drops the duplicate by seq — it is never lost.
+    ctx.rooms.join(room);
+    try {
+      if (!wasInRoom) {
+        const { firstForUser } = await this.engine.membership.add(p.channelId, user.userId, ctx.socketKey);
+        if (firstForUser) {
+          this.broadcaster.toChannel(p.channelId, 'channel:member_joined', { channelId: p.channelId, userId: user.userId }, ctx.socketId);
+        }
+      }
+      const meta = await this.engine.messages.meta(p.channelId);
+      const [replay, members] = await Promise.all([
+        this.replay(p, meta),
+        this.engine.membership.members(p.channelId, MAX_MEMBERS_LISTED),
+      ]);
+      return { channelId: p.channelId, epoch: meta.epoch, lastSeq: meta.lastSeq, members, ...replay, readSeq: 0 };
+    } catch (err) {
+      if (!wasInRoom) ctx.rooms.leave(room);
+      throw err;
+    }
+  }
+
+  /** Fills the gap after `sinceSeq`, or says honestly (recovered: false) that it cannot. */
+  private async replay(p: ChannelJoinPayload, meta: ChannelMeta): Promise<Replay> {
+    const since = p.sinceSeq;
+    if (since === undefined) return { missed: [], hasMore: false, recovered: true };
+    const epochChanged = p.epoch !== undefined && p.epoch !== meta.epoch;
+    if (epochChanged || since > meta.lastSeq) return { missed: [], hasMore: false, recovered: false };
+    if (since === meta.lastSeq) return { missed: [], hasMore: false, recovered: true };
+    const { messages, hasMore } = await this.engine.messages.range(p.channelId, { afterSeq: since, limit: MAX_REPLAY });
+    // The first retained message must follow sinceSeq directly; otherwise history was trimmed past it.
+    if (messages.length === 0 || messages[0].seq !== since + 1) return { missed: [], hasMore: false, recovered: false };
+    return { missed: messages, hasMore, recovered: true };
+  }
+
+  async leave(ctx: SocketContext, channelId: string): Promise<{ left: boolean }> {
+    const room = rooms.channel(channelId);
+    if (!ctx.rooms.has(room)) return { left: false };
+    ctx.rooms.leave(room);
+    await this.removeMembership(ctx.user.userId, ctx.socketKey, channelId);
+    return { left: true };
+  }
+
+  /** Called when a socket goes away: releases every channel membership it held. */
+  async leaveAll(userId: string, socketKey: string, channelIds: string[]): Promise<void> {
+    await Promise.all(channelIds.map((c) => this.removeMembership(userId, socketKey, c)));
+  }
+
+  private async removeMembership(userId: string, socketKey: string, channelId: string): Promise<void> {
+    const { lastForUser } = await this.engine.membership.remove(channelId, userId, socketKey, this.clock.now());
+    if (lastForUser) this.broadcaster.toChannel(channelId, 'channel:member_left', { channelId, userId });
+  }
+}

@@ -1,0 +1,17 @@
+import type { Socket } from 'socket.io';
+import type { AuthenticatedUser } from '../contracts/events';
+import type { SocketContext } from './socket-context';
+
+/** Builds the service-facing view of a socket (see SocketContext). */
+export function contextOf(socket: Socket, instanceId: string): SocketContext {
+  return {
+    user: socket.data.user as AuthenticatedUser,
+    socketId: socket.id,
+    socketKey: `${instanceId}/${socket.id}`,
+    rooms: {
+      has: (room) => socket.rooms.has(room),
+      join: (room) => void socket.join(room),
+      leave: (room) => void socket.leave(room),
+    },
+  };
+}

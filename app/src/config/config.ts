@@ -1,0 +1,206 @@
+/**
+ * The gateway's whole configuration, parsed once at boot from environment variables.
+ * Nothing else in the code base reads `process.env` (the tracing bootstrap reads the standard
+ * `OTEL_*` variables through the OpenTelemetry SDK itself).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type Transport = 'websocket' | 'polling';
+export type RedisAdapterMode = 'classic' | 'sharded';
+
+/** Per-user token-bucket limits, in events per minute. */
+export interface RateLimits {
+  'message:send': number;
+  'user:typing': number;
+  'presence:update': number;
+  /** Joins of channels the user was not in recently. */
+  'channel:join': number;
+  /** Joins of channels the user was in within `rejoinGraceMs` (honest reconnects). */
+  'channel:rejoin': number;
+  /** Every other client event. */
+  default: number;
+  /** Handshake attempts per client IP. */
+  connectPerIp: number;
+}
+
+export interface GatewayConfig {
+  port: number;
+  metricsPort: number;
+  instanceId: string;
+  redisUrl: string | null;
+  redisAdapter: RedisAdapterMode;
+  redisKeyPrefix: string;
+  jwt: {
+    secret: string | null;
+    jwksUrl: string | null;
+    issuer: string | null;
+    audience: string | null;
+    /** Seconds of clock skew tolerated on exp/nbf. */
+    clockToleranceSec: number;
+  };
+  corsOrigins: string[];
+  /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  transports: Transport[];
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  maxHttpBufferSize: number;
+  logLevel: LogLevel;
+  rateLimits: RateLimits;
+  rejoinGraceMs: number;
+  ipBlocklist: string[];
+  historyMaxLen: number;
+  idempotencyTtlSec: number;
+  /** Deadline for every state-store call; past it the caller gets UNAVAILABLE. */
+  engineTimeoutMs: number;
+  maxConnections: number;
+  drainDelayMs: number;
+  drainWindowMs: number;
+  apiKeys: string[];
+  demoPage: boolean;
+  /** Commit the image was built from, shown in socket_gateway_build_info. */
+  buildCommit: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  int(name: string, def: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${v}")`);
+      return def;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, def: T, allowed: readonly T[]): T {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    if (!(allowed as readonly string[]).includes(v)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+      return def;
+    }
+    return v as T;
+  }
+
+  list(name: string, def: string[]): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    return v.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    if (['true', '1', 'yes'].includes(v.toLowerCase())) return true;
+    if (['false', '0', 'no'].includes(v.toLowerCase())) return false;
+    this.problems.push(`${name} must be true or false (got "${v}")`);
+    return def;
+  }
+
+  url(name: string, protocols: string[]): string | null {
+    const v = this.raw(name);
+    if (v === undefined) return null;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return v;
+    } catch {
+      this.problems.push(`${name} must be a URL with protocol ${protocols.join(' or ')} (got a malformed value)`);
+      return null;
+    }
+  }
+}
+
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$|^[0-9a-fA-F:]+(\/\d{1,3})?$/;
+
+/** Parses and validates the environment; throws one ConfigError that lists every bad variable. */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const r = new Reader(env);
+  const transports = r.list('TRANSPORTS', ['websocket', 'polling']);
+  for (const t of transports) {
+    if (t !== 'websocket' && t !== 'polling') r.problems.push(`TRANSPORTS may only contain websocket and polling (got "${t}")`);
+  }
+  if (transports.length === 0) r.problems.push('TRANSPORTS must name at least one transport');
+
+  const secret = r.raw('JWT_SECRET') ?? null;
+  const jwksUrl = r.url('JWT_JWKS_URL', ['https:', 'http:']);
+  if (!secret && !jwksUrl && !r.problems.some((p) => p.startsWith('JWT_JWKS_URL'))) {
+    r.problems.push('JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256) must be set');
+  }
+  if (secret && jwksUrl) r.problems.push('set only one of JWT_SECRET and JWT_JWKS_URL');
+  if (secret && Buffer.byteLength(secret) < 32) r.problems.push('JWT_SECRET must be at least 32 bytes long');
+
+  const ipBlocklist = r.list('IP_BLOCKLIST', []);
+  for (const c of ipBlocklist) if (!CIDR.test(c)) r.problems.push(`IP_BLOCKLIST entry "${c}" is not an IP address or CIDR`);
+
+  const apiKeys = r.list('API_KEYS', []);
+  for (const k of apiKeys) if (k.length < 16) r.problems.push('API_KEYS entries must be at least 16 characters long');
+
+  const config: GatewayConfig = {
+    port: r.int('PORT', 3000, 0, 65535),
+    metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
+    instanceId: r.raw('INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisAdapter: r.oneOf('REDIS_ADAPTER', 'classic', ['classic', 'sharded'] as const),
+    redisKeyPrefix: r.raw('REDIS_KEY_PREFIX') ?? 'sg',
+    jwt: {
+      secret,
+      jwksUrl,
+      issuer: r.raw('JWT_ISSUER') ?? null,
+      audience: r.raw('JWT_AUDIENCE') ?? null,
+      clockToleranceSec: r.int('JWT_CLOCK_TOLERANCE_SEC', 5, 0, 300),
+    },
+    corsOrigins: r.list('CORS_ORIGINS', []),
+    trustProxy: r.bool('TRUST_PROXY', false),
+    transports: transports as Transport[],
+    pingIntervalMs: r.int('PING_INTERVAL_MS', 25000, 1000, 600000),
+    pingTimeoutMs: r.int('PING_TIMEOUT_MS', 20000, 1000, 600000),
+    maxHttpBufferSize: r.int('MAX_HTTP_BUFFER_SIZE', 1_000_000, 1024, 100_000_000),
+    logLevel: r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
+    rateLimits: {
+      'message:send': r.int('RATE_LIMIT_MESSAGE_SEND', 60, 1, 1_000_000),
+      'user:typing': r.int('RATE_LIMIT_TYPING', 10, 1, 1_000_000),
+      'presence:update': r.int('RATE_LIMIT_PRESENCE_UPDATE', 30, 1, 1_000_000),
+      'channel:join': r.int('RATE_LIMIT_CHANNEL_JOIN', 10, 1, 1_000_000),
+      'channel:rejoin': r.int('RATE_LIMIT_CHANNEL_REJOIN', 300, 1, 1_000_000),
+      default: r.int('RATE_LIMIT_DEFAULT', 100, 1, 1_000_000),
+      connectPerIp: r.int('RATE_LIMIT_CONNECT_PER_IP', 10, 1, 1_000_000),
+    },
+    rejoinGraceMs: r.int('REJOIN_GRACE_MS', 600_000, 0, 86_400_000),
+    ipBlocklist,
+    historyMaxLen: r.int('HISTORY_MAX_LEN', 1000, 1, 1_000_000),
+    idempotencyTtlSec: r.int('IDEMPOTENCY_TTL_SEC', 86400, 1, 30 * 86400),
+    engineTimeoutMs: r.int('ENGINE_TIMEOUT_MS', 1500, 50, 60000),
+    maxConnections: r.int('MAX_CONNECTIONS', 10000, 1, 1_000_000),
+    drainDelayMs: r.int('DRAIN_DELAY_MS', 5000, 0, 600000),
+    drainWindowMs: r.int('DRAIN_WINDOW_MS', 20000, 0, 3600000),
+    apiKeys,
+    demoPage: r.bool('DEMO_PAGE', false),
+    buildCommit: r.raw('BUILD_COMMIT') ?? 'unknown',
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,0 +1,55 @@
+import { Inject, UseFilters } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import type { AuthenticatedUser } from '../contracts/events';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
+import { CLOCK, type Clock } from '../common/clock';
+import { LOGGER, type JsonLogger } from '../common/logger';
+import { WsExceptionFilter } from '../common/ws-exception.filter';
+import { ConnectionGuardService } from '../auth/connection-guard.service';
+import { SessionService } from '../auth/session.service';
+import { expireSocket } from '../auth/expire-socket';
+import { ChannelsService } from '../channels/channels.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { CHANNEL_ROOM_PREFIX, rooms } from '../socket/rooms';
+
+/** Connection lifecycle: ready on connect, full cleanup on disconnect. */
+@WebSocketGateway()
+@UseFilters(WsExceptionFilter)
+export class ConnectionGateway implements OnGatewayConnection {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly guard: ConnectionGuardService,
+    private readonly sessions: SessionService,
+    private readonly channels: ChannelsService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  handleConnection(socket: Socket): void {
+    const user = socket.data.user as AuthenticatedUser;
+    this.guard.opened();
+    this.metrics.connections.inc({ result: 'accepted' });
+    // 'disconnecting' still sees the socket's rooms; 'disconnect' would not.
+    socket.once('disconnecting', (reason) => this.onDisconnecting(socket, reason));
+    socket.join(rooms.user(user.userId));
+    this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
+    const now = this.clock.now();
+    socket.emit('connection:ready', { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(now).toISOString() });
+    this.metrics.connectDuration.observe(Math.max(0, now - (socket.data.connectedAt ?? now)) / 1000);
+    this.logger.debugEvent('connection.ready', { userId: user.userId, metadata: { socketId: socket.id } });
+  }
+
+  private onDisconnecting(socket: Socket, reason: string): void {
+    const user = socket.data.user as AuthenticatedUser;
+    this.guard.closed();
+    this.sessions.untrack(socket.id);
+    this.metrics.disconnections.inc({ reason });
+    const channelIds = [...socket.rooms].filter((r) => r.startsWith(CHANNEL_ROOM_PREFIX)).map((r) => r.slice(CHANNEL_ROOM_PREFIX.length));
+    this.channels.leaveAll(user.userId, `${this.config.instanceId}/${socket.id}`, channelIds).catch((err) => {
+      this.logger.warn('disconnect.cleanup_failed', { userId: user.userId, metadata: { channels: channelIds.length }, err });
+    });
+    this.logger.debugEvent('connection.closed', { userId: user.userId, metadata: { reason, socketId: socket.id } });
+  }
+}

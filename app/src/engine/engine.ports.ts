@@ -1,0 +1,133 @@
+/**
+ * Ports for every piece of shared state. Each has a `memory` implementation (one instance, the
+ * embedded default) and a `redis` one (many instances); one contract suite
+ * (`engine.contract.spec.ts`) runs against both.
+ *
+ * Sequence numbers, history and idempotency keys share one port, MessageLog, because a send
+ * must do all three atomically (and, in Redis, publish in the same script so that every
+ * instance sees a channel's messages in seq order).
+ */
+import type { ChatMessage } from '../contracts/events';
+
+export interface AppendInput {
+  channelId: string;
+  userId: string;
+  content: string;
+  clientMsgId: string;
+  threadId?: string;
+  /** ms since epoch, from the injected clock. */
+  now: number;
+}
+
+export interface AppendResult {
+  message: ChatMessage;
+  /** True when (channel, user, clientMsgId) was already stored: the original is returned and nothing is published. */
+  duplicate: boolean;
+}
+
+export interface ChannelMeta {
+  /** Changes whenever the channel's sequence could restart (history lost, store flushed). */
+  epoch: string;
+  /** Highest seq ever assigned in this epoch (0 when none). */
+  lastSeq: number;
+  /** Oldest seq still retained (0 when history is empty). */
+  firstSeq: number;
+}
+
+export interface RangeQuery {
+  /** Messages with seq > afterSeq, oldest first. */
+  afterSeq?: number;
+  /** The newest messages with seq < beforeSeq (returned oldest first). */
+  beforeSeq?: number;
+  limit: number;
+  threadId?: string;
+}
+
+export interface RangeResult {
+  messages: ChatMessage[];
+  /** More messages match beyond this page (after it for afterSeq, before it otherwise). */
+  hasMore: boolean;
+}
+
+export interface MessagePatch {
+  content?: string;
+  deleted?: true;
+  /** ms since epoch */
+  now: number;
+}
+
+/** Events the MessageLog publishes, in seq order per channel, to every instance. */
+export type BusEvent =
+  | { kind: 'message:new'; message: ChatMessage }
+  | { kind: 'message:updated'; message: ChatMessage }
+  | { kind: 'message:deleted'; channelId: string; messageId: string; seq: number };
+
+export interface MessageLog {
+  append(input: AppendInput): Promise<AppendResult>;
+  get(channelId: string, seq: number): Promise<ChatMessage | null>;
+  /** Applies an edit or a delete and publishes it; null when the message is not retained. */
+  update(channelId: string, seq: number, patch: MessagePatch): Promise<ChatMessage | null>;
+  range(channelId: string, query: RangeQuery): Promise<RangeResult>;
+  /** Creates the channel's epoch on first use. */
+  meta(channelId: string): Promise<ChannelMeta>;
+  /** Registers the one local listener of the bus (the Broadcaster). */
+  subscribe(listener: (event: BusEvent) => void): void;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** 0 when allowed; otherwise how long until one more event would be allowed. */
+  retryAfterMs: number;
+}
+
+/** Token bucket: `capacity` events at once, refilled at `capacity` per `windowMs`. */
+export interface RateLimiter {
+  consume(key: string, capacity: number, windowMs: number, now: number): Promise<RateDecision>;
+}
+
+export interface RevocationCheck {
+  userId: string;
+  jti?: string;
+  /** Token iat in ms; tokens without iat count as issued at 0. */
+  issuedAt: number | null;
+}
+
+export interface RevocationStore {
+  /** Revokes one token until its expiry (the entry is useless after it). */
+  revokeJti(jti: string, expiresAt: number, now: number): Promise<void>;
+  /** Revokes every token of the user issued before `before` (ms). */
+  revokeUser(userId: string, before: number): Promise<void>;
+  isRevoked(check: RevocationCheck): Promise<boolean>;
+}
+
+export interface MembershipStore {
+  /** `socketKey` is `${instanceId}/${socketId}` so that a dead instance's entries can be pruned. */
+  add(channelId: string, userId: string, socketKey: string): Promise<{ firstForUser: boolean }>;
+  remove(channelId: string, userId: string, socketKey: string, now: number): Promise<{ lastForUser: boolean }>;
+  members(channelId: string, limit: number): Promise<string[]>;
+  isMember(channelId: string, userId: string): Promise<boolean>;
+  /** True when the user is a member now or left the channel less than `withinMs` ago. */
+  wasRecentlyMember(channelId: string, userId: string, withinMs: number, now: number): Promise<boolean>;
+}
+
+export interface IpBlock { cidr: string; expiresAt: number | null }
+
+export interface IpBlockStore {
+  block(cidr: string, ttlSec: number | null, now: number): Promise<void>;
+  unblock(cidr: string): Promise<boolean>;
+  list(now: number): Promise<IpBlock[]>;
+}
+
+export interface Engine {
+  readonly kind: 'memory' | 'redis';
+  readonly messages: MessageLog;
+  readonly rateLimiter: RateLimiter;
+  readonly revocations: RevocationStore;
+  readonly membership: MembershipStore;
+  readonly ipBlocks: IpBlockStore;
+  /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const ENGINE = Symbol('ENGINE');

@@ -1,0 +1,104 @@
+import type { ChatMessage } from '../../contracts/events';
+import { messageIdFor, newEpoch } from '../message-id';
+import type {
+  AppendInput, AppendResult, BusEvent, ChannelMeta, MessageLog, MessagePatch, RangeQuery, RangeResult,
+} from '../engine.ports';
+
+interface ChannelState {
+  epoch: string;
+  lastSeq: number;
+  /** Retained messages, ascending by seq, at most `maxLen`. */
+  messages: ChatMessage[];
+}
+
+/** Single-instance MessageLog; the bus is an in-process call. */
+export class MemoryMessageLog implements MessageLog {
+  private readonly channels = new Map<string, ChannelState>();
+  /** key `${channelId}\u0000${userId}\u0000${clientMsgId}` → [channelId, seq, expiresAt] */
+  private readonly idempotency = new Map<string, { channelId: string; seq: number; message: ChatMessage; expiresAt: number }>();
+  private listener: ((e: BusEvent) => void) | null = null;
+
+  constructor(private readonly maxLen: number, private readonly idempotencyTtlMs: number) {}
+
+  subscribe(listener: (event: BusEvent) => void): void {
+    this.listener = listener;
+  }
+
+  private state(channelId: string): ChannelState {
+    let s = this.channels.get(channelId);
+    if (!s) {
+      s = { epoch: newEpoch(), lastSeq: 0, messages: [] };
+      this.channels.set(channelId, s);
+    }
+    return s;
+  }
+
+  async append(input: AppendInput): Promise<AppendResult> {
+    const key = `${input.channelId}\u0000${input.userId}\u0000${input.clientMsgId}`;
+    const prior = this.idempotency.get(key);
+    if (prior && prior.expiresAt > input.now) return { message: prior.message, duplicate: true };
+    const s = this.state(input.channelId);
+    const seq = ++s.lastSeq;
+    const message: ChatMessage = {
+      id: messageIdFor(s.epoch, seq),
+      channelId: input.channelId,
+      seq,
+      userId: input.userId,
+      content: input.content,
+      clientMsgId: input.clientMsgId,
+      createdAt: new Date(input.now).toISOString(),
+      ...(input.threadId ? { threadId: input.threadId } : {}),
+    };
+    s.messages.push(message);
+    if (s.messages.length > this.maxLen) s.messages.splice(0, s.messages.length - this.maxLen);
+    this.idempotency.set(key, { channelId: input.channelId, seq, message, expiresAt: input.now + this.idempotencyTtlMs });
+    this.listener?.({ kind: 'message:new', message });
+    return { message, duplicate: false };
+  }
+
+  async get(channelId: string, seq: number): Promise<ChatMessage | null> {
+    const s = this.channels.get(channelId);
+    return s?.messages.find((m) => m.seq === seq) ?? null;
+  }
+
+  async update(channelId: string, seq: number, patch: MessagePatch): Promise<ChatMessage | null> {
+    const s = this.channels.get(channelId);
+    const idx = s ? s.messages.findIndex((m) => m.seq === seq) : -1;
+    // A deleted message stays deleted: a later edit or delete finds nothing to change (as in redis).
+    if (!s || idx < 0 || s.messages[idx].deleted) return null;
+    const editedAt = new Date(patch.now).toISOString();
+    const updated: ChatMessage = patch.deleted
+      ? { ...s.messages[idx], content: '', deleted: true, editedAt }
+      : { ...s.messages[idx], content: patch.content ?? s.messages[idx].content, editedAt };
+    s.messages[idx] = updated;
+    this.listener?.(
+      patch.deleted
+        ? { kind: 'message:deleted', channelId, messageId: updated.id, seq }
+        : { kind: 'message:updated', message: updated },
+    );
+    return updated;
+  }
+
+  async range(channelId: string, q: RangeQuery): Promise<RangeResult> {
+    const all = (this.channels.get(channelId)?.messages ?? []).filter((m) => !q.threadId || m.threadId === q.threadId);
+    if (q.afterSeq !== undefined) {
+      const after = all.filter((m) => m.seq > q.afterSeq!);
+      return { messages: after.slice(0, q.limit), hasMore: after.length > q.limit };
+    }
+    const before = q.beforeSeq !== undefined ? all.filter((m) => m.seq < q.beforeSeq!) : all;
+    const start = Math.max(0, before.length - q.limit);
+    return { messages: before.slice(start), hasMore: start > 0 };
+  }
+
+  async meta(channelId: string): Promise<ChannelMeta> {
+    const s = this.state(channelId);
+    return { epoch: s.epoch, lastSeq: s.lastSeq, firstSeq: s.messages[0]?.seq ?? 0 };
+  }
+
+  /** Drops expired idempotency keys (the maintenance job calls this). */
+  expireIdempotency(now: number): number {
+    let n = 0;
+    for (const [k, v] of this.idempotency) if (v.expiresAt <= now) { this.idempotency.delete(k); n++; }
+    return n;
+  }
+}

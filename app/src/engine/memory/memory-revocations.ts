@@ -1,0 +1,27 @@
+import type { RevocationCheck, RevocationStore } from '../engine.ports';
+
+export class MemoryRevocations implements RevocationStore {
+  private readonly jtis = new Map<string, number>();
+  private readonly users = new Map<string, number>();
+
+  async revokeJti(jti: string, expiresAt: number, now: number): Promise<void> {
+    if (expiresAt > now) this.jtis.set(jti, expiresAt);
+  }
+
+  async revokeUser(userId: string, before: number): Promise<void> {
+    this.users.set(userId, Math.max(before, this.users.get(userId) ?? 0));
+  }
+
+  async isRevoked(c: RevocationCheck): Promise<boolean> {
+    if (c.jti && this.jtis.has(c.jti)) return true;
+    const before = this.users.get(c.userId);
+    return before !== undefined && (c.issuedAt ?? 0) < before;
+  }
+
+  /** Forgets jti entries whose tokens have expired anyway. */
+  prune(now: number): number {
+    let n = 0;
+    for (const [k, exp] of this.jtis) if (exp <= now) { this.jtis.delete(k); n++; }
+    return n;
+  }
+}

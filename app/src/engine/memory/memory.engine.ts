@@ -1,0 +1,29 @@
+import type { Engine } from '../engine.ports';
+import { MemoryIpBlocks } from './memory-ip-blocks';
+import { MemoryMembership } from './memory-membership';
+import { MemoryMessageLog } from './memory-message-log';
+import { MemoryRateLimiter } from './memory-rate-limiter';
+import { MemoryRevocations } from './memory-revocations';
+
+export interface MemoryEngineOptions {
+  historyMaxLen: number;
+  idempotencyTtlSec: number;
+}
+
+/** The embedded default: all state in this process, for one instance. */
+export class MemoryEngine implements Engine {
+  readonly kind = 'memory' as const;
+  readonly messages: MemoryMessageLog;
+  readonly rateLimiter = new MemoryRateLimiter();
+  readonly revocations = new MemoryRevocations();
+  readonly membership = new MemoryMembership();
+  readonly ipBlocks = new MemoryIpBlocks();
+
+  constructor(opts: MemoryEngineOptions) {
+    this.messages = new MemoryMessageLog(opts.historyMaxLen, opts.idempotencyTtlSec * 1000);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

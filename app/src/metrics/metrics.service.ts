@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const CONNECT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Every metric of the gateway, in one place (README "Metrics" documents each). No label ever
+ * carries a user or channel id: label values come from small fixed sets.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry: Registry;
+
+  readonly connectedSockets: Gauge;
+  readonly connections: Counter<'result'>;
+  readonly disconnections: Counter<'reason'>;
+  readonly connectDuration: Histogram;
+  readonly events: Counter<'event' | 'result'>;
+  readonly eventDuration: Histogram<'event'>;
+  readonly messagesDelivered: Counter;
+  readonly messageFanout: Histogram;
+  readonly errors: Counter<'code'>;
+  readonly rateLimited: Counter<'event'>;
+  readonly authFailures: Counter<'reason'>;
+  readonly rooms: Gauge;
+  readonly onlineUsers: Gauge;
+  readonly maxConnections: Gauge;
+  readonly redisUp: Gauge;
+  readonly redisCommandDuration: Histogram<'command'>;
+  readonly adapterErrors: Counter;
+  readonly draining: Gauge;
+  readonly maintenanceRuns: Counter<'job' | 'result'>;
+  readonly maintenanceLastSuccess: Gauge<'job'>;
+  readonly notificationsPending: Gauge;
+  readonly buildInfo: Gauge<'version' | 'commit'>;
+
+  constructor(registry?: Registry, withDefaultMetrics = true) {
+    this.registry = registry ?? new Registry();
+    if (withDefaultMetrics) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    const r = [this.registry];
+    const p = 'socket_gateway_';
+
+    this.connectedSockets = new Gauge({ name: `${p}connected_sockets`, help: 'Sockets connected to this instance.', registers: r });
+    this.connections = new Counter({ name: `${p}connections_total`, help: 'Handshakes by result (accepted, rejected).', labelNames: ['result'], registers: r });
+    this.disconnections = new Counter({ name: `${p}disconnections_total`, help: 'Disconnections by Socket.IO reason.', labelNames: ['reason'], registers: r });
+    this.connectDuration = new Histogram({ name: `${p}connect_duration_seconds`, help: 'Handshake start to connection:ready.', buckets: CONNECT_BUCKETS, registers: r });
+    this.events = new Counter({ name: `${p}events_total`, help: 'Client events handled, by event and result (ok or an error code).', labelNames: ['event', 'result'], registers: r });
+    this.eventDuration = new Histogram({ name: `${p}event_duration_seconds`, help: 'Time to handle a client event, until its ack.', labelNames: ['event'], buckets: LATENCY_BUCKETS, registers: r });
+    this.messagesDelivered = new Counter({ name: `${p}messages_delivered_total`, help: 'Message events handed to local sockets (one per receiving socket).', registers: r });
+    this.messageFanout = new Histogram({ name: `${p}message_fanout_seconds`, help: 'From receiving a message to handing its broadcast to the adapter.', buckets: LATENCY_BUCKETS, registers: r });
+    this.errors = new Counter({ name: `${p}errors_total`, help: 'Errors answered to clients, by error code.', labelNames: ['code'], registers: r });
+    this.rateLimited = new Counter({ name: `${p}rate_limited_total`, help: 'Events refused by rate limits, by event.', labelNames: ['event'], registers: r });
+    this.authFailures = new Counter({ name: `${p}auth_failures_total`, help: 'Refused handshakes and refreshes, by reason.', labelNames: ['reason'], registers: r });
+    this.rooms = new Gauge({ name: `${p}rooms`, help: 'Socket.IO rooms on this instance (including per-socket rooms).', registers: r });
+    this.onlineUsers = new Gauge({ name: `${p}online_users`, help: 'Distinct users with at least one socket on this instance.', registers: r });
+    this.maxConnections = new Gauge({ name: `${p}max_connections`, help: 'Configured connection limit of this instance.', registers: r });
+    this.redisUp = new Gauge({ name: `${p}redis_up`, help: '1 when the state store answers, else 0 (1 for the memory engine).', registers: r });
+    this.redisCommandDuration = new Histogram({ name: `${p}redis_command_duration_seconds`, help: 'State-store command latency, by engine operation.', labelNames: ['command'], buckets: LATENCY_BUCKETS, registers: r });
+    this.adapterErrors = new Counter({ name: `${p}adapter_errors_total`, help: 'Errors of the Socket.IO Redis adapter and its pub/sub clients.', registers: r });
+    this.draining = new Gauge({ name: `${p}draining`, help: '1 while this instance drains its connections.', registers: r });
+    this.maintenanceRuns = new Counter({ name: `${p}maintenance_runs_total`, help: 'Maintenance job runs by job and result (success, failure, skipped).', labelNames: ['job', 'result'], registers: r });
+    this.maintenanceLastSuccess = new Gauge({ name: `${p}maintenance_last_success_timestamp_seconds`, help: 'Unix time of the last successful run of each maintenance job.', labelNames: ['job'], registers: r });
+    this.notificationsPending = new Gauge({ name: `${p}notifications_pending`, help: 'Notifications waiting in this instance\u2019s batches.', registers: r });
+    this.buildInfo = new Gauge({ name: `${p}build_info`, help: 'Always 1; labels carry the running version.', labelNames: ['version', 'commit'], registers: r });
+    this.redisUp.set(1);
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Server } from 'socket.io';
+import type { ServerToClientEvents } from '../contracts/events';
+import { LOGGER, type JsonLogger } from '../common/logger';
+import { ENGINE, type BusEvent, type Engine } from '../engine/engine.ports';
+import { MetricsService } from '../metrics/metrics.service';
+import { rooms } from './rooms';
+
+type EventName = keyof ServerToClientEvents;
+type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
+
+/**
+ * The single emission point: only this class emits to rooms. Channel message events come from
+ * the engine's ordered bus and are emitted to local sockets only (every instance receives the
+ * bus), which keeps a channel's messages in seq order on every instance; everything else goes
+ * through the Socket.IO adapter to every instance.
+ */
+@Injectable()
+export class Broadcaster {
+  private server: Server | null = null;
+  /** receive time of messages sent through this instance, for the fan-out histogram */
+  private readonly receivedAt = new Map<string, number>();
+
+  constructor(
+    @Inject(ENGINE) engine: Engine,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly metrics: MetricsService,
+  ) {
+    engine.messages.subscribe((e) => this.onBus(e));
+  }
+
+  attach(server: Server): void {
+    this.server = server;
+  }
+
+  /** Marks when a message was received so the fan-out latency can be measured at emit time. */
+  markReceived(channelId: string, userId: string, clientMsgId: string): void {
+    this.receivedAt.set(`${channelId}\u0000${userId}\u0000${clientMsgId}`, performance.now());
+    if (this.receivedAt.size > 10_000) this.receivedAt.clear();
+  }
+
+  toChannel<E extends EventName>(channelId: string, event: E, payload: PayloadOf<E>, exceptSocketId?: string): void {
+    const op = this.server?.to(rooms.channel(channelId));
+    if (!op) return;
+    (exceptSocketId ? op.except(exceptSocketId) : op).emit(event as never, payload as never);
+  }
+
+  toUser<E extends EventName>(userId: string, event: E, payload: PayloadOf<E>): void {
+    this.server?.to(rooms.user(userId)).emit(event as never, payload as never);
+  }
+
+  toSocket<E extends EventName>(socketId: string, event: E, payload: PayloadOf<E>): void {
+    this.server?.to(socketId).emit(event as never, payload as never);
+  }
+
+  /** Volatile (may be dropped under back-pressure): for typing indicators. */
+  volatileToChannel<E extends EventName>(channelId: string, event: E, payload: PayloadOf<E>, exceptSocketId?: string): void {
+    const op = this.server?.volatile.to(rooms.channel(channelId));
+    if (!op) return;
+    (exceptSocketId ? op.except(exceptSocketId) : op).emit(event as never, payload as never);
+  }
+
+  toRoom<E extends EventName>(room: string, event: E, payload: PayloadOf<E>): void {
+    this.server?.to(room).emit(event as never, payload as never);
+  }
+
+  private onBus(e: BusEvent): void {
+    const server = this.server;
+    if (!server) return;
+    try {
+      if (e.kind === 'message:new') {
+        const m = e.message;
+        const targets = m.threadId ? [rooms.channel(m.channelId), rooms.thread(m.threadId)] : rooms.channel(m.channelId);
+        const local = server.local.to(targets);
+        const key = `${m.channelId}\u0000${m.userId}\u0000${m.clientMsgId}`;
+        const received = this.receivedAt.get(key);
+        local.emit('message:new', m);
+        if (received !== undefined) {
+          this.receivedAt.delete(key);
+          this.metrics.messageFanout.observe((performance.now() - received) / 1000);
+        }
+        this.metrics.messagesDelivered.inc(this.localAudience(targets));
+      } else if (e.kind === 'message:updated') {
+        server.local.to(rooms.channel(e.message.channelId)).emit('message:updated', e.message);
+      } else {
+        server.local.to(rooms.channel(e.channelId)).emit('message:deleted', { channelId: e.channelId, messageId: e.messageId, seq: e.seq });
+      }
+    } catch (err) {
+      this.logger.error('broadcast.failed', { metadata: { kind: e.kind }, err });
+    }
+  }
+
+  /** Number of local sockets in any of the rooms (what one emit delivers here). */
+  private localAudience(targets: string | string[]): number {
+    const adapterRooms = this.server!.of('/').adapter.rooms;
+    if (typeof targets === 'string') return adapterRooms.get(targets)?.size ?? 0;
+    const ids = new Set<string>();
+    for (const t of targets) for (const id of adapterRooms.get(t) ?? []) ids.add(id);
+    return ids.size;
+  }
+}
