@@ -22,6 +22,7 @@ export class WsExceptionFilter implements ExceptionFilter {
     const body = toErrorBody(exception);
     const event = typeof pattern === 'string' ? pattern : 'unknown';
     this.metrics.errors.inc({ code: body.code });
+    this.metrics.events.inc({ event, result: body.code });
     if (body.code === 'RATE_LIMITED') this.metrics.rateLimited.inc({ event });
     const userId = (socket?.data as { user?: { userId: string } } | undefined)?.user?.userId;
     if (body.code === 'INTERNAL_ERROR') this.logger.error('event.failed', { userId, metadata: { event }, err: exception });

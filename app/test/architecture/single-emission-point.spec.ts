@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const SRC = join(__dirname, '..', '..', 'src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'client' || name === 'demo' ? [] : sources(p);
+    return p.endsWith('.ts') && !p.endsWith('.spec.ts') ? [p] : [];
+  });
+}
+
+/** Room emits: `.to(...)`, `.in(...)`, `.except(...)`, `.local`, `.volatile`, `.broadcast` followed by an emit. */
+const ROOM_EMIT = /\.(to|in|except)\([^)]*\)[\s\S]{0,80}?\.emit\(|\.(local|broadcast|volatile)\b[\s\S]{0,80}?\.emit\(|\bserver\.emit\(|\bnsp\.emit\(/;
+
+describe('architecture', () => {
+  it('should emit to rooms only from the Broadcaster (the single emission point)', () => {
+    const offenders = sources(SRC)
+      .filter((f) => !f.endsWith(join('socket', 'broadcaster.ts')))
+      .filter((f) => ROOM_EMIT.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it('should find the room emits of the Broadcaster itself (the check can fail)', () => {
+    expect(ROOM_EMIT.test(readFileSync(join(SRC, 'socket', 'broadcaster.ts'), 'utf8'))).toBe(true);
+  });
+
+  it('should keep services free of sockets', () => {
+    const offenders = sources(SRC)
+      .filter((f) => f.endsWith('.service.ts'))
+      .filter((f) => /from 'socket\.io'|:\s*Socket\b(?!Context)/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it('should read process.env only in the config module', () => {
+    const offenders = sources(SRC)
+      .filter((f) => !f.includes(join('config', 'config.ts')) && !f.includes(`${join('src', 'tools')}`) && !f.includes('tracing'))
+      .filter((f) => /process\.env/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+});
