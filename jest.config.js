@@ -16,6 +16,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 30000,
+  globalSetup: '<rootDir>/app/test/support/global-setup.ts',
   // Integration suites start their own redis-server and gateway processes; two workers match the two cores.
   maxWorkers: 2,
 };

@@ -19,6 +19,8 @@ import { MessagesGateway } from './messages/messages.gateway';
 import { MessagesService } from './messages/messages.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { Broadcaster } from './socket/broadcaster';
+import { DrainService } from './lifecycle/drain.service';
+import { ShutdownHooks } from './lifecycle/shutdown-hooks';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -49,6 +51,8 @@ export class AppModule {
         SessionService,
         RateLimitService,
         Broadcaster,
+        ShutdownHooks,
+        DrainService,
         ChannelsService,
         MessagesService,
         ConnectionGateway,

@@ -12,6 +12,7 @@ import type { Engine } from './engine/engine.ports';
 import { MetricsService } from './metrics/metrics.service';
 import { GatewayIoAdapter } from './socket/gateway-io.adapter';
 import { buildInfo } from './build-info';
+import { DrainService } from './lifecycle/drain.service';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -23,6 +24,8 @@ export interface RunningGateway {
   port: number;
   metricsPort: number;
   url: string;
+  /** Graceful drain (see DrainService), then close. */
+  drainAndClose(reason: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,10 +61,20 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const metricsPort = (metricsServer.address() as AddressInfo).port;
   logger.info('gateway.started', { metadata: { port, metricsPort, engine: engine.kind, instanceId: config.instanceId, version: info.version } });
 
+  const statusSource = engine as Partial<{ onStatusChange(l: (up: boolean) => void): () => void }>;
+  statusSource.onStatusChange?.((up) => {
+    metrics.redisUp.set(up ? 1 : 0);
+    logger.emit(up ? 'info' : 'error', up ? 'redis.up' : 'redis.down', {});
+  });
+
   let closed = false;
-  return {
+  const gateway: RunningGateway = {
     app, engine, logger, metrics, config, port, metricsPort,
     url: `http://127.0.0.1:${port}`,
+    async drainAndClose(reason: string) {
+      await app.get(DrainService).drain(reason);
+      await gateway.close();
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -70,6 +83,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
       await engine.close();
     },
   };
+  return gateway;
 }
 
 /** /metrics lives on its own port so that it is never exposed through the public ingress. */

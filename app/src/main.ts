@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info('shutdown.started', { metadata: { signal } });
-    gateway.close().then(
+    gateway.drainAndClose(signal).then(
       () => process.exit(0),
       (err) => {
         logger.error('shutdown.failed', { err });

@@ -64,6 +64,22 @@ export class Broadcaster {
     this.server?.to(room).emit(event as never, payload as never);
   }
 
+  /** Ids of the sockets connected to this instance (for draining and connection resets). */
+  localSocketIds(): string[] {
+    return this.server ? [...this.server.of('/').sockets.keys()] : [];
+  }
+
+  /** Closes sockets of this instance; the clients reconnect (to another instance). */
+  disconnectLocal(socketIds: string[]): void {
+    const sockets = this.server?.of('/').sockets;
+    for (const id of socketIds) sockets?.get(id)?.disconnect(true);
+  }
+
+  /** Closes every socket of a user on every instance (through the adapter). */
+  disconnectUser(userId: string): void {
+    this.server?.in(rooms.user(userId)).disconnectSockets(true);
+  }
+
   private onBus(e: BusEvent): void {
     const server = this.server;
     if (!server) return;
