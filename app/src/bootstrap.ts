@@ -42,10 +42,7 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const metrics = new MetricsService(undefined, opts.defaultMetrics ?? true);
   const info = buildInfo(config.buildCommit);
   metrics.buildInfo.set({ version: info.version, commit: info.commit }, 1);
-  const engine = await createEngine(config, {
-    onError: throttle(10_000, (err: Error, connection: string) => logger.warn('redis.error', { metadata: { connection, message: err.message } })),
-    commandObserver: (command, seconds) => metrics.redisCommandDuration.observe({ command }, seconds),
-  });
+  const engine = await createEngine(config, { logger, metrics });
   const app = await NestFactory.create(AppModule.forRoot({ config, engine, logger, metrics, clock: opts.clock }), {
     logger,
     bufferLogs: false,
@@ -54,18 +51,11 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
   const adapter = new GatewayIoAdapter(app, config);
   await adapter.connectAdapter();
   app.useWebSocketAdapter(adapter);
-  app.enableShutdownHooks([]);
   await app.listen(config.port, '0.0.0.0');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const metricsServer = await listenMetrics(metrics, config.metricsPort);
   const metricsPort = (metricsServer.address() as AddressInfo).port;
   logger.info('gateway.started', { metadata: { port, metricsPort, engine: engine.kind, instanceId: config.instanceId, version: info.version } });
-
-  const statusSource = engine as Partial<{ onStatusChange(l: (up: boolean) => void): () => void }>;
-  statusSource.onStatusChange?.((up) => {
-    metrics.redisUp.set(up ? 1 : 0);
-    logger.emit(up ? 'info' : 'error', up ? 'redis.up' : 'redis.down', {});
-  });
 
   let closed = false;
   const gateway: RunningGateway = {
@@ -111,13 +101,3 @@ function listenMetrics(metrics: MetricsService, port: number): Promise<HttpServe
   });
 }
 
-/** During an outage ioredis reports every reconnect attempt; one log line per interval is enough. */
-function throttle<A extends unknown[]>(intervalMs: number, fn: (...args: A) => void): (...args: A) => void {
-  let last = 0;
-  return (...args: A) => {
-    const now = Date.now();
-    if (now - last < intervalMs) return;
-    last = now;
-    fn(...args);
-  };
-}

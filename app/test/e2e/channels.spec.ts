@@ -44,7 +44,7 @@ describe('channels', () => {
 
   it.each([['', 'empty'], ['a'.repeat(129), 'too long'], ['bad id', 'space'], ['x/y', 'slash'], [42, 'number']])(
     'should refuse channel id %p (%s) with INVALID_PAYLOAD',
-    async (channelId) => {
+    async (channelId: unknown, _why: unknown) => {
       const s = await user('hank');
       expect(await call(s, 'channel:join', { channelId })).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
     },

@@ -1,0 +1,474 @@
+import Redis from 'ioredis';
+import { RedisServer } from '../../test/support/redis-server';
+import type { ChatMessage } from '../contracts/events';
+import type { AppendInput, BusEvent, Engine, MembershipStore } from './engine.ports';
+import { MemoryEngine } from './memory/memory.engine';
+import { messageIdFor } from './message-id';
+import type { PruneResult } from './redis/redis-membership';
+import { RedisEngine } from './redis/redis.engine';
+
+type PrunableEngine = Engine & { membership: MembershipStore & { pruneInstance(instanceId: string, now: number): Promise<PruneResult> } };
+
+interface EngineOptions { historyMaxLen?: number }
+
+/** How one engine kind is created; `shared` engines of one test see the same state (redis only). */
+interface Harness {
+  kind: 'memory' | 'redis';
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  /** A new engine on fresh state. */
+  create(opts?: EngineOptions): Promise<PrunableEngine>;
+  /** Another engine on the same state as the last `create` (another gateway instance). */
+  createPeer?(opts?: EngineOptions): Promise<PrunableEngine>;
+  /** Loses every stored key (FLUSHALL). */
+  flush?(): Promise<void>;
+}
+
+const T0 = Date.parse('2025-01-01T00:00:00.000Z');
+
+function memoryHarness(): Harness {
+  return {
+    kind: 'memory',
+    async setup() {},
+    async teardown() {},
+    async create(opts = {}) {
+      return new MemoryEngine({ historyMaxLen: opts.historyMaxLen ?? 1000, idempotencyTtlSec: 86400 });
+    },
+  };
+}
+
+function redisHarness(): Harness {
+  let server: RedisServer;
+  let prefix = '';
+  let n = 0;
+  const connect = (opts: EngineOptions) => RedisEngine.connect({
+    url: server.url,
+    keyPrefix: prefix,
+    historyMaxLen: opts.historyMaxLen ?? 1000,
+    idempotencyTtlSec: 86400,
+    engineTimeoutMs: 1500,
+    rejoinGraceMs: 600_000,
+  });
+  return {
+    kind: 'redis',
+    async setup() {
+      server = await RedisServer.start();
+    },
+    async teardown() {
+      await server.stop();
+    },
+    async create(opts = {}) {
+      // A fresh prefix per engine isolates tests without flushing between them.
+      prefix = `t${++n}`;
+      return connect(opts);
+    },
+    async createPeer(opts = {}) {
+      return connect(opts);
+    },
+    async flush() {
+      const admin = new Redis(server.url);
+      try {
+        await admin.flushall();
+      } finally {
+        admin.disconnect();
+      }
+    },
+  };
+}
+
+/** Collects bus events and lets a test wait for a count of them. */
+class BusRecorder {
+  readonly events: BusEvent[] = [];
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
+
+  readonly listener = (e: BusEvent): void => {
+    this.events.push(e);
+    this.waiters = this.waiters.filter((w) => {
+      if (this.events.length < w.count) return true;
+      w.resolve();
+      return false;
+    });
+  };
+
+  waitFor(count: number): Promise<BusEvent[]> {
+    if (this.events.length >= count) return Promise.resolve(this.events);
+    return new Promise((resolve) => this.waiters.push({ count, resolve: () => resolve(this.events) }));
+  }
+}
+
+describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) => {
+  const opened: Engine[] = [];
+  const make = async (opts?: EngineOptions) => track(await h.create(opts));
+  const peer = async (opts?: EngineOptions) => track(await h.createPeer!(opts));
+  const track = <E extends Engine>(e: E): E => {
+    opened.push(e);
+    return e;
+  };
+  let clientMsg = 0;
+  const input = (over: Partial<AppendInput> = {}): AppendInput => ({
+    channelId: 'general',
+    userId: 'alice',
+    content: 'hello',
+    clientMsgId: `c-${++clientMsg}`,
+    now: T0,
+    ...over,
+  });
+  // Cross-instance behaviour only exists in the redis engine; the memory run registers no such test.
+  const redisOnly = (name: string, fn: () => Promise<void>): void => {
+    if (h.kind === 'redis') it(name, fn);
+  };
+
+  beforeAll(() => h.setup());
+  afterAll(() => h.teardown());
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((e) => e.close()));
+  });
+
+  describe('MessageLog', () => {
+    it('should assign strictly increasing seqs and ids from the channel epoch', async () => {
+      const e = await make();
+      const { epoch } = await e.messages.meta('general');
+      const results = [];
+      for (let i = 0; i < 5; i++) results.push(await e.messages.append(input({ now: T0 + i, content: `m${i}` })));
+      expect(results.map((r) => r.message.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(results.every((r) => !r.duplicate)).toBe(true);
+      expect(results[2].message).toEqual({
+        id: messageIdFor(epoch, 3), channelId: 'general', seq: 3, userId: 'alice', content: 'm2',
+        clientMsgId: results[2].message.clientMsgId, createdAt: new Date(T0 + 2).toISOString(),
+      });
+      expect(await e.messages.meta('general')).toEqual({ epoch, lastSeq: 5, firstSeq: 1 });
+      expect((await e.messages.append(input({ channelId: 'other' }))).message.seq).toBe(1);
+    });
+
+    it('should report an empty channel as lastSeq 0 and firstSeq 0 with a stable epoch', async () => {
+      const e = await make();
+      const first = await e.messages.meta('empty');
+      expect(first).toEqual({ epoch: expect.stringMatching(/^[a-z0-9]+$/), lastSeq: 0, firstSeq: 0 });
+      expect(await e.messages.meta('empty')).toEqual(first);
+      expect(await e.messages.get('empty', 1)).toBeNull();
+      expect(await e.messages.range('empty', { limit: 10 })).toEqual({ messages: [], hasMore: false });
+    });
+
+    it('should keep content with quotes, slashes, unicode and JSON-like text intact', async () => {
+      const e = await make();
+      const content = 'a "quote" \\ back/slash \n newline — ünïcødé 🎉 {"kind":"x"} \u0000';
+      const { message } = await e.messages.append(input({ content, threadId: 't/1"' }));
+      expect(message.content).toBe(content);
+      expect(message.threadId).toBe('t/1"');
+      expect((await e.messages.get('general', message.seq))?.content).toBe(content);
+    });
+
+    it('should return the original on an idempotent retry and publish nothing', async () => {
+      const e = await make();
+      const bus = new BusRecorder();
+      e.messages.subscribe(bus.listener);
+      const first = await e.messages.append(input({ clientMsgId: 'same', content: 'original' }));
+      const retry = await e.messages.append(input({ clientMsgId: 'same', content: 'changed', now: T0 + 5000 }));
+      expect(retry).toEqual({ message: first.message, duplicate: true });
+      // Another user's identical clientMsgId is a different message.
+      const other = await e.messages.append(input({ clientMsgId: 'same', userId: 'bob' }));
+      expect(other.duplicate).toBe(false);
+      expect(other.message.seq).toBe(2);
+      // The bus is ordered, so once the next message's event is in, a duplicate's would have been too.
+      const events = await bus.waitFor(2);
+      expect(events.map((ev) => (ev.kind === 'message:new' ? ev.message.seq : -1))).toEqual([1, 2]);
+    });
+
+    it('should keep at most historyMaxLen messages and move firstSeq', async () => {
+      const e = await make({ historyMaxLen: 5 });
+      for (let i = 1; i <= 8; i++) await e.messages.append(input());
+      const meta = await e.messages.meta('general');
+      expect(meta.lastSeq).toBe(8);
+      expect(meta.firstSeq).toBe(4);
+      const all = await e.messages.range('general', { afterSeq: 0, limit: 100 });
+      expect(all.messages.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
+      expect(all.hasMore).toBe(false);
+      expect(await e.messages.get('general', 3)).toBeNull();
+      expect(await e.messages.update('general', 2, { content: 'late', now: T0 })).toBeNull();
+    });
+
+    it('should drop the overlays of trimmed messages with them', async () => {
+      const e = await make({ historyMaxLen: 2 });
+      const m1 = (await e.messages.append(input())).message;
+      await e.messages.update('general', m1.seq, { content: 'edited', now: T0 });
+      await e.messages.append(input());
+      await e.messages.append(input());
+      expect(await e.messages.get('general', 1)).toBeNull();
+      expect((await e.messages.range('general', { limit: 10 })).messages.map((m) => [m.seq, m.content])).toEqual([[2, 'hello'], [3, 'hello']]);
+    });
+
+    it('should page forward with afterSeq and backward with beforeSeq, with hasMore', async () => {
+      const e = await make();
+      for (let i = 1; i <= 10; i++) await e.messages.append(input({ content: `m${i}` }));
+      const seqs = (r: { messages: ChatMessage[] }) => r.messages.map((m) => m.seq);
+
+      const newest = await e.messages.range('general', { limit: 4 });
+      expect([seqs(newest), newest.hasMore]).toEqual([[7, 8, 9, 10], true]);
+      const older = await e.messages.range('general', { beforeSeq: 7, limit: 4 });
+      expect([seqs(older), older.hasMore]).toEqual([[3, 4, 5, 6], true]);
+      const oldest = await e.messages.range('general', { beforeSeq: 3, limit: 4 });
+      expect([seqs(oldest), oldest.hasMore]).toEqual([[1, 2], false]);
+      const exact = await e.messages.range('general', { beforeSeq: 5, limit: 4 });
+      expect([seqs(exact), exact.hasMore]).toEqual([[1, 2, 3, 4], false]);
+
+      const fromStart = await e.messages.range('general', { afterSeq: 0, limit: 4 });
+      expect([seqs(fromStart), fromStart.hasMore]).toEqual([[1, 2, 3, 4], true]);
+      const next = await e.messages.range('general', { afterSeq: 4, limit: 4 });
+      expect([seqs(next), next.hasMore]).toEqual([[5, 6, 7, 8], true]);
+      const last = await e.messages.range('general', { afterSeq: 8, limit: 4 });
+      expect([seqs(last), last.hasMore]).toEqual([[9, 10], false]);
+      const fits = await e.messages.range('general', { afterSeq: 6, limit: 4 });
+      expect([seqs(fits), fits.hasMore]).toEqual([[7, 8, 9, 10], false]);
+      expect(await e.messages.range('general', { afterSeq: 10, limit: 4 })).toEqual({ messages: [], hasMore: false });
+    });
+
+    it('should filter a thread in every paging direction', async () => {
+      const e = await make();
+      // Thread t1 gets every third message, spread over more entries than one scan chunk.
+      for (let i = 1; i <= 450; i++) await e.messages.append(input({ threadId: i % 3 === 0 ? 't1' : undefined }));
+      const seqs = (r: { messages: ChatMessage[] }) => r.messages.map((m) => m.seq);
+
+      const newest = await e.messages.range('general', { threadId: 't1', limit: 3 });
+      expect([seqs(newest), newest.hasMore]).toEqual([[444, 447, 450], true]);
+      const before = await e.messages.range('general', { threadId: 't1', beforeSeq: 10, limit: 5 });
+      expect([seqs(before), before.hasMore]).toEqual([[3, 6, 9], false]);
+      const after = await e.messages.range('general', { threadId: 't1', afterSeq: 3, limit: 2 });
+      expect([seqs(after), after.hasMore]).toEqual([[6, 9], true]);
+      const all = await e.messages.range('general', { threadId: 't1', afterSeq: 0, limit: 200 });
+      expect(all.messages).toHaveLength(150);
+      expect(all.hasMore).toBe(false);
+      expect(all.messages.every((m) => m.threadId === 't1')).toBe(true);
+      expect(await e.messages.range('general', { threadId: 'nope', limit: 5 })).toEqual({ messages: [], hasMore: false });
+    });
+
+    it('should show edits and deletes through get and range and publish them in order', async () => {
+      const e = await make();
+      const bus = new BusRecorder();
+      e.messages.subscribe(bus.listener);
+      const a = (await e.messages.append(input({ content: 'first' }))).message;
+      const b = (await e.messages.append(input({ content: 'second' }))).message;
+
+      const edited = await e.messages.update('general', a.seq, { content: 'first, edited', now: T0 + 1000 });
+      expect(edited).toEqual({ ...a, content: 'first, edited', editedAt: new Date(T0 + 1000).toISOString() });
+      const deleted = await e.messages.update('general', b.seq, { deleted: true, now: T0 + 2000 });
+      expect(deleted).toEqual({ ...b, content: '', deleted: true, editedAt: new Date(T0 + 2000).toISOString() });
+
+      expect(await e.messages.get('general', a.seq)).toEqual(edited);
+      expect(await e.messages.get('general', b.seq)).toEqual(deleted);
+      expect((await e.messages.range('general', { limit: 10 })).messages).toEqual([edited, deleted]);
+      expect((await e.messages.range('general', { afterSeq: 0, limit: 10 })).messages).toEqual([edited, deleted]);
+
+      const events = await bus.waitFor(4);
+      expect(events).toEqual([
+        { kind: 'message:new', message: a },
+        { kind: 'message:new', message: b },
+        { kind: 'message:updated', message: edited },
+        { kind: 'message:deleted', channelId: 'general', messageId: b.id, seq: b.seq },
+      ]);
+    });
+
+    it('should refuse to edit or delete a deleted or unknown message', async () => {
+      const e = await make();
+      const a = (await e.messages.append(input())).message;
+      await e.messages.update('general', a.seq, { deleted: true, now: T0 });
+      expect(await e.messages.update('general', a.seq, { content: 'back', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', a.seq, { deleted: true, now: T0 })).toBeNull();
+      expect(await e.messages.update('general', 99, { content: 'x', now: T0 })).toBeNull();
+      expect(await e.messages.update('elsewhere', 1, { content: 'x', now: T0 })).toBeNull();
+      expect((await e.messages.get('general', a.seq))?.deleted).toBe(true);
+    });
+
+    it('should keep a second edit as the visible content', async () => {
+      const e = await make();
+      const a = (await e.messages.append(input())).message;
+      await e.messages.update('general', a.seq, { content: 'v2', now: T0 + 1 });
+      await e.messages.update('general', a.seq, { content: 'v3', now: T0 + 2 });
+      expect(await e.messages.get('general', a.seq)).toEqual({ ...a, content: 'v3', editedAt: new Date(T0 + 2).toISOString() });
+    });
+
+    redisOnly('should give unique consecutive seqs to concurrent appends from two instances', async () => {
+      const a = await make();
+      const b = await peer();
+      const sends = [];
+      for (let i = 0; i < 100; i++) sends.push((i % 2 ? a : b).messages.append(input()));
+      const seqs = (await Promise.all(sends)).map((r) => r.message.seq).sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect((await b.messages.meta('general')).lastSeq).toBe(100);
+    });
+
+    redisOnly('should deliver bus events to another instance in seq order', async () => {
+      const a = await make();
+      const b = await peer();
+      const bus = new BusRecorder();
+      b.messages.subscribe(bus.listener);
+      const sends = [];
+      for (let i = 0; i < 60; i++) {
+        const channelId = i % 2 ? 'left' : 'right';
+        sends.push((i % 3 ? a : b).messages.append(input({ channelId })));
+      }
+      await Promise.all(sends);
+      const events = await bus.waitFor(60);
+      for (const channelId of ['left', 'right']) {
+        const seqs = events.flatMap((ev) => (ev.kind === 'message:new' && ev.message.channelId === channelId ? [ev.message.seq] : []));
+        expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      }
+    });
+
+    redisOnly('should keep the epoch across calls and instances and draw a new one after a flush', async () => {
+      const a = await make();
+      const b = await peer();
+      await a.messages.append(input());
+      await a.messages.append(input());
+      const before = await a.messages.meta('general');
+      expect(await b.messages.meta('general')).toEqual(before);
+
+      await h.flush!();
+      const restarted = await b.messages.append(input());
+      expect(restarted.message.seq).toBe(1);
+      const after = await a.messages.meta('general');
+      expect(after.epoch).not.toBe(before.epoch);
+      expect(after).toEqual({ epoch: after.epoch, lastSeq: 1, firstSeq: 1 });
+      expect(restarted.message.id).toBe(messageIdFor(after.epoch, 1));
+    });
+  });
+
+  describe('RateLimiter', () => {
+    it('should allow capacity events, then refuse with retryAfterMs, then refill with time', async () => {
+      const e = await make();
+      const rl = e.rateLimiter;
+      for (let i = 0; i < 3; i++) expect(await rl.consume('u1:send', 3, 60_000, T0)).toEqual({ allowed: true, retryAfterMs: 0 });
+      expect(await rl.consume('u1:send', 3, 60_000, T0)).toEqual({ allowed: false, retryAfterMs: 20_000 });
+      expect(await rl.consume('u1:send', 3, 60_000, T0 + 5_000)).toEqual({ allowed: false, retryAfterMs: 15_000 });
+      expect(await rl.consume('u1:send', 3, 60_000, T0 + 20_000)).toEqual({ allowed: true, retryAfterMs: 0 });
+      expect((await rl.consume('u1:send', 3, 60_000, T0 + 20_000)).allowed).toBe(false);
+      // A full window later the bucket is full again, but never above capacity.
+      for (let i = 0; i < 3; i++) expect((await rl.consume('u1:send', 3, 60_000, T0 + 200_000)).allowed).toBe(true);
+      expect((await rl.consume('u1:send', 3, 60_000, T0 + 200_000)).allowed).toBe(false);
+      // Keys are independent.
+      expect((await rl.consume('u2:send', 3, 60_000, T0)).allowed).toBe(true);
+    });
+
+    it('should keep fractional refills exact', async () => {
+      const e = await make();
+      expect((await e.rateLimiter.consume('k', 7, 1000, T0)).allowed).toBe(true);
+      for (let i = 0; i < 6; i++) await e.rateLimiter.consume('k', 7, 1000, T0);
+      const refused = await e.rateLimiter.consume('k', 7, 1000, T0 + 100);
+      const rate = 7 / 1000;
+      expect(refused).toEqual({ allowed: false, retryAfterMs: Math.ceil((1 - 100 * rate) / rate) });
+    });
+
+    redisOnly('should share buckets between instances', async () => {
+      const a = await make();
+      const b = await peer();
+      expect((await a.rateLimiter.consume('shared', 2, 60_000, T0)).allowed).toBe(true);
+      expect((await b.rateLimiter.consume('shared', 2, 60_000, T0)).allowed).toBe(true);
+      expect((await a.rateLimiter.consume('shared', 2, 60_000, T0)).allowed).toBe(false);
+    });
+  });
+
+  describe('RevocationStore', () => {
+    it('should revoke single tokens by jti until they expire anyway', async () => {
+      const e = await make();
+      await e.revocations.revokeJti('j1', Date.now() + 60_000, Date.now());
+      await e.revocations.revokeJti('j-expired', Date.now() - 1, Date.now());
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'j1', issuedAt: T0 })).toBe(true);
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'j2', issuedAt: T0 })).toBe(false);
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'j-expired', issuedAt: T0 })).toBe(false);
+      expect(await e.revocations.isRevoked({ userId: 'alice', issuedAt: T0 })).toBe(false);
+    });
+
+    it('should revoke every token of a user issued before a time, keeping the latest mark', async () => {
+      const e = await make();
+      await e.revocations.revokeUser('bob', T0);
+      await e.revocations.revokeUser('bob', T0 - 10_000);
+      expect(await e.revocations.isRevoked({ userId: 'bob', issuedAt: T0 - 1 })).toBe(true);
+      expect(await e.revocations.isRevoked({ userId: 'bob', issuedAt: T0 })).toBe(false);
+      expect(await e.revocations.isRevoked({ userId: 'bob', jti: 'x', issuedAt: null })).toBe(true);
+      expect(await e.revocations.isRevoked({ userId: 'carol', issuedAt: null })).toBe(false);
+    });
+  });
+
+  describe('MembershipStore', () => {
+    it('should report the first and last socket of a user and who was recently a member', async () => {
+      const e = await make();
+      const m = e.membership;
+      expect(await m.add('room', 'alice', 'i1/s1')).toEqual({ firstForUser: true });
+      expect(await m.add('room', 'alice', 'i2/s2')).toEqual({ firstForUser: false });
+      expect(await m.add('room', 'bob', 'i1/s3')).toEqual({ firstForUser: true });
+      expect((await m.members('room', 10)).sort()).toEqual(['alice', 'bob']);
+      expect(await m.members('room', 1)).toHaveLength(1);
+      expect(await m.isMember('room', 'alice')).toBe(true);
+
+      expect(await m.remove('room', 'alice', 'i1/s1', T0)).toEqual({ lastForUser: false });
+      expect(await m.remove('room', 'alice', 'i1/s1', T0)).toEqual({ lastForUser: false });
+      expect(await m.isMember('room', 'alice')).toBe(true);
+      expect(await m.remove('room', 'alice', 'i2/s2', T0 + 1000)).toEqual({ lastForUser: true });
+      expect(await m.isMember('room', 'alice')).toBe(false);
+      expect(await m.members('room', 10)).toEqual(['bob']);
+
+      expect(await m.wasRecentlyMember('room', 'alice', 60_000, T0 + 30_000)).toBe(true);
+      expect(await m.wasRecentlyMember('room', 'alice', 60_000, T0 + 61_000)).toBe(false);
+      expect(await m.wasRecentlyMember('room', 'bob', 60_000, T0 + 10_000_000)).toBe(true);
+      expect(await m.wasRecentlyMember('room', 'carol', 60_000, T0)).toBe(false);
+      expect(await m.remove('room', 'carol', 'i1/s9', T0)).toEqual({ lastForUser: false });
+
+      expect(await m.add('room', 'alice', 'i1/s4')).toEqual({ firstForUser: true });
+    });
+
+    it('should prune every membership of one instance and report the users who left', async () => {
+      const e = await make();
+      const m = e.membership;
+      await m.add('a', 'alice', 'dead/s1');
+      await m.add('a', 'alice', 'live/s2');
+      await m.add('a', 'bob', 'dead/s3');
+      await m.add('b', 'bob', 'dead/s3');
+      await m.add('b', 'carol', 'live/s4');
+      await m.add('b', 'dave', 'dead-er/s5');
+      for (let i = 0; i < 250; i++) await m.add(`bulk${i}`, 'erin', 'dead/s6');
+
+      const result = await m.pruneInstance('dead', T0);
+      expect(result.removed).toBe(253);
+      const key = (x: { channelId: string; userId: string }) => `${x.channelId}:${x.userId}`;
+      expect(result.lastForUser.map(key).sort()).toEqual(
+        ['a:bob', 'b:bob', ...Array.from({ length: 250 }, (_, i) => `bulk${i}:erin`)].sort(),
+      );
+      expect((await m.members('a', 10)).sort()).toEqual(['alice']);
+      expect((await m.members('b', 10)).sort()).toEqual(['carol', 'dave']);
+      expect(await m.wasRecentlyMember('a', 'bob', 60_000, T0 + 1)).toBe(true);
+      expect(await m.pruneInstance('dead', T0)).toEqual({ removed: 0, lastForUser: [] });
+
+      // Regular removals are forgotten by the instance record too.
+      await m.remove('a', 'alice', 'live/s2', T0);
+      expect(await m.pruneInstance('live', T0)).toEqual({ removed: 1, lastForUser: [{ channelId: 'b', userId: 'carol' }] });
+    });
+  });
+
+  describe('IpBlockStore', () => {
+    it('should list blocks until their ttl passes and unblock on request', async () => {
+      const e = await make();
+      await e.ipBlocks.block('10.0.0.0/8', 60, T0);
+      await e.ipBlocks.block('192.0.2.1', null, T0);
+      await e.ipBlocks.block('2001:db8::/32', 10, T0);
+      const byCidr = (list: Array<{ cidr: string }>) => [...list].sort((x, y) => x.cidr.localeCompare(y.cidr));
+
+      expect(byCidr(await e.ipBlocks.list(T0 + 5_000))).toEqual([
+        { cidr: '10.0.0.0/8', expiresAt: T0 + 60_000 },
+        { cidr: '192.0.2.1', expiresAt: null },
+        { cidr: '2001:db8::/32', expiresAt: T0 + 10_000 },
+      ]);
+      expect(byCidr(await e.ipBlocks.list(T0 + 10_000))).toEqual([
+        { cidr: '10.0.0.0/8', expiresAt: T0 + 60_000 },
+        { cidr: '192.0.2.1', expiresAt: null },
+      ]);
+      expect(await e.ipBlocks.unblock('192.0.2.1')).toBe(true);
+      expect(await e.ipBlocks.unblock('192.0.2.1')).toBe(false);
+      expect(await e.ipBlocks.list(T0 + 61_000)).toEqual([]);
+    });
+  });
+
+  it('should answer ping while the store is reachable', async () => {
+    const e = await make();
+    await expect(e.ping()).resolves.toBeUndefined();
+    expect(e.kind).toBe(h.kind);
+  });
+});

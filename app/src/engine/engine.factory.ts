@@ -1,0 +1,65 @@
+import type { JsonLogger } from '../common/logger';
+import type { GatewayConfig } from '../config/config';
+import type { MetricsService } from '../metrics/metrics.service';
+import type { Engine } from './engine.ports';
+import { MemoryEngine } from './memory/memory.engine';
+import type { CommandObserver } from './redis/redis-command-runner';
+import { RedisEngine } from './redis/redis.engine';
+
+export interface EngineDeps {
+  /** Redis errors and up/down transitions are logged here (one line per distinct error per outage). */
+  logger?: Pick<JsonLogger, 'warn' | 'info'>;
+  /** Feeds `redis_up`, `redis_command_duration_seconds{command}` and `adapter_errors_total`. */
+  metrics?: Pick<MetricsService, 'redisUp' | 'redisCommandDuration' | 'adapterErrors'>;
+  /** Receives every Redis client error, unthrottled (reconnect attempts during an outage included). */
+  onError?: (err: Error, connection: string) => void;
+  /** Per-command timing hook, called in addition to `metrics`. */
+  commandObserver?: CommandObserver;
+  /** How long to wait for Redis at boot. @default 10000 */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * The memory engine when `REDIS_URL` is unset; otherwise a RedisEngine, resolved only once Redis
+ * is ready (rejects with EngineUnavailableError when it is not ready within `readyTimeoutMs`).
+ */
+export async function createEngine(config: GatewayConfig, deps: EngineDeps = {}): Promise<Engine> {
+  if (config.redisUrl === null) {
+    return new MemoryEngine({ historyMaxLen: config.historyMaxLen, idempotencyTtlSec: config.idempotencyTtlSec });
+  }
+  const { logger, metrics } = deps;
+  // ioredis reports every failed reconnect attempt; one line per distinct error and outage is enough.
+  const reported = new Map<string, string>();
+  const engine = await RedisEngine.connect({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    historyMaxLen: config.historyMaxLen,
+    idempotencyTtlSec: config.idempotencyTtlSec,
+    engineTimeoutMs: config.engineTimeoutMs,
+    rejoinGraceMs: config.rejoinGraceMs,
+    instanceId: config.instanceId,
+    readyTimeoutMs: deps.readyTimeoutMs,
+    onError: (err, connection) => {
+      deps.onError?.(err, connection);
+      if (connection.startsWith('adapter')) metrics?.adapterErrors.inc();
+      if (reported.get(connection) === err.message) return;
+      reported.set(connection, err.message);
+      logger?.warn('redis.error', { metadata: { connection }, err });
+    },
+    commandObserver: (command, seconds, ok) => {
+      metrics?.redisCommandDuration.observe({ command }, seconds);
+      deps.commandObserver?.(command, seconds, ok);
+    },
+  });
+  metrics?.redisUp.set(1);
+  engine.onStatusChange((up) => {
+    metrics?.redisUp.set(up ? 1 : 0);
+    if (up) {
+      reported.clear();
+      logger?.info('redis.up');
+    } else {
+      logger?.warn('redis.down');
+    }
+  });
+  return engine;
+}

@@ -1,0 +1,75 @@
+/**
+ * Every Redis key of the engine. Keys of one channel share the `{ch:<id>}` hash tag so that the
+ * scripts touching several of them stay within one Redis Cluster slot.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** The one pub/sub channel carrying MessageLog events to every instance. */
+  get bus(): string {
+    return `${this.prefix}:bus`;
+  }
+
+  private channel(channelId: string): string {
+    return `${this.prefix}:{ch:${channelId}}`;
+  }
+
+  /** Hash: epoch, seq. */
+  meta(channelId: string): string {
+    return `${this.channel(channelId)}:meta`;
+  }
+
+  /** Stream of messages; entry ids are `<seq>-0`. */
+  log(channelId: string): string {
+    return `${this.channel(channelId)}:log`;
+  }
+
+  /** Hash: seq → JSON overlay of the message's edit or delete. */
+  edits(channelId: string): string {
+    return `${this.channel(channelId)}:edits`;
+  }
+
+  /** User ids are URI-encoded so that a `:` in one cannot make two (user, clientMsgId) pairs collide. */
+  idempotency(channelId: string, userId: string, clientMsgId: string): string {
+    return `${this.channel(channelId)}:idem:${encodeURIComponent(userId)}:${clientMsgId}`;
+  }
+
+  /** Set of the channel's member user ids. */
+  members(channelId: string): string {
+    return `${this.channel(channelId)}:members`;
+  }
+
+  /** Set of the user's socket keys in the channel. */
+  memberSockets(channelId: string, userId: string): string {
+    return `${this.channel(channelId)}:sockets:${encodeURIComponent(userId)}`;
+  }
+
+  /** Sorted set: userId → ms when the user's last socket left. */
+  leftAt(channelId: string): string {
+    return `${this.channel(channelId)}:left`;
+  }
+
+  /** Set of JSON `[channelId, userId, socketKey]` entries held by one gateway instance. */
+  instanceMemberships(instanceId: string): string {
+    return `${this.prefix}:{inst:${instanceId}}:memberships`;
+  }
+
+  rateBucket(key: string): string {
+    return `${this.prefix}:rl:${key}`;
+  }
+
+  /** Revocation keys share one tag so `isRevoked` reads both in one round trip, on one node. */
+  revokedJti(jti: string): string {
+    return `${this.prefix}:{rev}:jti:${jti}`;
+  }
+
+  /** Sorted set: userId → ms before which the user's tokens are revoked. */
+  get revokedUsers(): string {
+    return `${this.prefix}:{rev}:users`;
+  }
+
+  /** Sorted set: cidr → expiry ms (+inf when permanent). */
+  get ipBlocks(): string {
+    return `${this.prefix}:ipblocks`;
+  }
+}

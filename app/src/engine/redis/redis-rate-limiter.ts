@@ -1,0 +1,26 @@
+import type Redis from 'ioredis';
+import type { RateDecision, RateLimiter } from '../engine.ports';
+import { RATE_CONSUME_LUA } from './rate-limiter.lua';
+import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisKeys } from './redis-keys';
+
+interface RateCommands {
+  sgRateConsume(key: string, capacity: number, windowMs: number, now: number): Promise<[number, number]>;
+}
+
+/** Token buckets shared by every instance: one hash per key, updated by one script. */
+export class RedisRateLimiter implements RateLimiter {
+  private readonly scripts: RateCommands;
+
+  constructor(redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+    redis.defineCommand('sgRateConsume', { numberOfKeys: 1, lua: RATE_CONSUME_LUA });
+    this.scripts = redis as unknown as RateCommands;
+  }
+
+  consume(key: string, capacity: number, windowMs: number, now: number): Promise<RateDecision> {
+    return this.runner.run('rate_consume', async () => {
+      const [allowed, retryAfterMs] = await this.scripts.sgRateConsume(this.keys.rateBucket(key), capacity, windowMs, now);
+      return { allowed: Number(allowed) === 1, retryAfterMs: Number(retryAfterMs) };
+    });
+  }
+}

@@ -1,0 +1,245 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import { EngineUnavailableError } from '../../common/gateway-error';
+import type { Engine } from '../engine.ports';
+import { RedisCommandRunner, type CommandObserver } from './redis-command-runner';
+import { RedisIpBlocks } from './redis-ip-blocks';
+import { RedisKeys } from './redis-keys';
+import { RedisMembership } from './redis-membership';
+import { RedisMessageLog } from './redis-message-log';
+import { RedisRateLimiter } from './redis-rate-limiter';
+import { RedisRevocations } from './redis-revocations';
+
+export interface RedisEngineOptions {
+  /** `redis://` or `rediss://` URL. */
+  url: string;
+  /** @default 'sg' */
+  keyPrefix?: string;
+  historyMaxLen: number;
+  idempotencyTtlSec: number;
+  /** Deadline of every engine command; past it callers get EngineUnavailableError. */
+  engineTimeoutMs: number;
+  /** "Left at" marks are kept at least this long (and at least one minute). */
+  rejoinGraceMs: number;
+  /** Shown in `CLIENT LIST` to tell instances apart. */
+  instanceId?: string;
+  /** How long `connect()` waits for Redis before giving up. @default 10000 */
+  readyTimeoutMs?: number;
+  /** Receives every Redis client error (reconnect attempts included); errors never throw. */
+  onError?: (err: Error, connection: string) => void;
+  commandObserver?: CommandObserver;
+}
+
+export interface AdapterClients {
+  pubClient: Redis;
+  subClient: Redis;
+}
+
+/** Reconnect quickly after an outage: 50 ms doubling, capped at 1 s. */
+const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
+
+/**
+ * The multi-instance engine. One command connection (no offline queue, per-command timeout: an
+ * outage answers UNAVAILABLE at once instead of queueing), one subscriber connection for the bus,
+ * and on request a pair of clients for the Socket.IO redis adapter.
+ */
+export class RedisEngine implements Engine {
+  readonly kind = 'redis' as const;
+  /** The command client. */
+  readonly redis: Redis;
+  readonly messages: RedisMessageLog;
+  readonly rateLimiter: RedisRateLimiter;
+  readonly revocations: RedisRevocations;
+  readonly membership: RedisMembership;
+  readonly ipBlocks: RedisIpBlocks;
+
+  private readonly subscriber: Redis;
+  private readonly adapterClients: Redis[] = [];
+  private readonly runner: RedisCommandRunner;
+  private readonly keys: RedisKeys;
+  private readonly statusListeners = new Set<(up: boolean) => void>();
+  private up = false;
+  private commandReady = false;
+  private busReady = false;
+  private closed = false;
+
+  /** Prefer `RedisEngine.connect`, which resolves once Redis is ready. */
+  constructor(private readonly opts: RedisEngineOptions) {
+    this.keys = new RedisKeys(opts.keyPrefix ?? 'sg');
+    this.runner = new RedisCommandRunner(opts.engineTimeoutMs);
+    this.runner.observer = opts.commandObserver;
+    const base: RedisOptions = {
+      lazyConnect: true,
+      retryStrategy,
+      connectTimeout: Math.max(opts.engineTimeoutMs, 1000),
+      // Bounds how long a socket being dropped mid-outage lingers before it is destroyed.
+      disconnectTimeout: 100,
+      connectionName: opts.instanceId ? `socket-gateway:${opts.instanceId}` : 'socket-gateway',
+    };
+    this.redis = this.track(new Redis(opts.url, {
+      ...base,
+      enableOfflineQueue: false,
+      commandTimeout: opts.engineTimeoutMs,
+      // A command cut off by a dropped connection fails now rather than running after reconnect.
+      maxRetriesPerRequest: 0,
+    }), 'command');
+    // The bus is resubscribed by hand on every 'ready' (not by ioredis' autoResubscribe) so that
+    // the engine reports itself up only once SUBSCRIBE is confirmed and no event can slip by.
+    this.subscriber = this.track(new Redis(opts.url, { ...base, autoResubscribe: false }), 'subscriber');
+    this.redis.on('ready', () => this.refresh({ command: true }));
+    this.redis.on('close', () => this.refresh({ command: false }));
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(this.keys.bus).then(
+        () => this.refresh({ bus: true }),
+        (err: Error) => opts.onError?.(err, 'subscriber'),
+      );
+    });
+    this.subscriber.on('close', () => this.refresh({ bus: false }));
+
+    const onError = (err: Error) => opts.onError?.(err, 'bus');
+    this.messages = new RedisMessageLog(this.redis, this.subscriber, this.keys, this.runner, opts, onError);
+    this.rateLimiter = new RedisRateLimiter(this.redis, this.keys, this.runner);
+    this.revocations = new RedisRevocations(this.redis, this.keys, this.runner);
+    this.membership = new RedisMembership(this.redis, this.keys, this.runner, {
+      leftRetentionMs: Math.max(opts.rejoinGraceMs, 60_000),
+    });
+    this.ipBlocks = new RedisIpBlocks(this.redis, this.keys, this.runner);
+  }
+
+  /** Creates an engine and resolves once both its connections are ready and the bus is subscribed. */
+  static async connect(opts: RedisEngineOptions): Promise<RedisEngine> {
+    const engine = new RedisEngine(opts);
+    try {
+      await withDeadline(engine.start(), opts.readyTimeoutMs ?? 10_000, 'Redis did not become ready');
+    } catch (err) {
+      await engine.close();
+      throw err instanceof EngineUnavailableError ? err : new EngineUnavailableError((err as Error).message);
+    }
+    return engine;
+  }
+
+  private start(): Promise<void> {
+    const up = new Promise<void>((resolve) => {
+      const off = this.onStatusChange((isUp) => {
+        if (!isUp) return;
+        off();
+        resolve();
+      });
+    });
+    // Failed first attempts are reported through the 'error' handlers and retried by retryStrategy.
+    for (const client of [this.redis, this.subscriber]) client.connect().catch(() => undefined);
+    return up;
+  }
+
+  /** Per-command hook for the `socket_gateway_redis_command_duration_seconds{command}` metric. */
+  get commandObserver(): CommandObserver | undefined {
+    return this.runner.observer;
+  }
+
+  set commandObserver(observer: CommandObserver | undefined) {
+    this.runner.observer = observer;
+  }
+
+  /** True while the command connection is ready and the bus is subscribed. */
+  get isUp(): boolean {
+    return this.up;
+  }
+
+  /** Reports connection up/down transitions (readiness, `socket_gateway_redis_up`); returns an unsubscribe function. */
+  onStatusChange(listener: (up: boolean) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /**
+   * Two more connections for `@socket.io/redis-adapter`, resolved once ready. The adapter publishes
+   * without handling rejections, so these keep ioredis' offline queue and never time commands out:
+   * during an outage its publishes wait for the reconnect instead of becoming unhandled rejections.
+   * `close()` quits them too.
+   */
+  async createAdapterClients(): Promise<AdapterClients> {
+    const options: Partial<RedisOptions> = {
+      lazyConnect: true,
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+      maxRetriesPerRequest: null,
+      autoResubscribe: true,
+    };
+    const pubClient = this.track(this.redis.duplicate(options), 'adapter-pub');
+    const subClient = this.track(this.redis.duplicate(options), 'adapter-sub');
+    this.adapterClients.push(pubClient, subClient);
+    await withDeadline(Promise.all([whenReady(pubClient), whenReady(subClient)]), this.opts.readyTimeoutMs ?? 10_000, 'adapter clients did not become ready');
+    return { pubClient, subClient };
+  }
+
+  ping(): Promise<void> {
+    return this.runner.run('ping', async () => {
+      await this.redis.ping();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // A deliberate shutdown is not an outage: listeners are not told.
+    this.statusListeners.clear();
+    this.up = false;
+    await Promise.all([this.redis, this.subscriber, ...this.adapterClients].map(quit));
+  }
+
+  private track(client: Redis, name: string): Redis {
+    // Without a listener ioredis prints each failed reconnect as an "Unhandled error event".
+    client.on('error', (err: Error) => this.opts.onError?.(err, name));
+    return client;
+  }
+
+  private refresh(change: { command?: boolean; bus?: boolean }): void {
+    if (change.command !== undefined) this.commandReady = change.command;
+    if (change.bus !== undefined) this.busReady = change.bus;
+    this.setUp(this.commandReady && this.busReady && !this.closed);
+  }
+
+  private setUp(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    for (const listener of this.statusListeners) listener(up);
+  }
+}
+
+/** Connects a lazy client and resolves on 'ready'; failed attempts are retried by `retryStrategy`. */
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
+  // The first attempt's failure is already reported through the 'error' handler.
+  if (client.status === 'wait') client.connect().catch(() => undefined);
+  return ready;
+}
+
+/**
+ * Quits a ready connection and waits until its socket is closed (no handle outlives `close()`);
+ * any other connection is dropped at once, which also cancels a pending reconnect.
+ */
+async function quit(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  // A hung server must not hang shutdown: past a second the socket is dropped instead.
+  await withDeadline(client.quit(), 1000, 'QUIT timed out').catch(() => client.disconnect());
+  await ended;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EngineUnavailableError(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
