@@ -20,6 +20,10 @@ import { MessagesService } from './messages/messages.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { Broadcaster } from './socket/broadcaster';
 import { DrainService } from './lifecycle/drain.service';
+import { InstanceHeartbeatService } from './lifecycle/instance-heartbeat.service';
+import { MaintenanceRegistry } from './maintenance/maintenance.registry';
+import { RevocationService } from './auth/revocation.service';
+import { IpBlockService } from './auth/ip-block.service';
 import { ShutdownHooks } from './lifecycle/shutdown-hooks';
 
 export interface AppDeps {
@@ -53,6 +57,10 @@ export class AppModule {
         Broadcaster,
         ShutdownHooks,
         DrainService,
+        InstanceHeartbeatService,
+        MaintenanceRegistry,
+        RevocationService,
+        IpBlockService,
         ChannelsService,
         MessagesService,
         ConnectionGateway,

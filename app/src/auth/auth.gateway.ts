@@ -6,6 +6,7 @@ import { payload } from '../common/payload.pipe';
 import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { SessionService } from './session.service';
 import { expireSocket } from './expire-socket';
+import { rooms } from '../socket/rooms';
 
 @WebSocketGateway()
 @UseFilters(WsExceptionFilter)
@@ -14,8 +15,11 @@ export class AuthGateway {
 
   @SubscribeMessage('auth:refresh')
   async refresh(@ConnectedSocket() socket: Socket, @MessageBody(payload('auth:refresh')) p: AuthRefreshPayload) {
-    const user = await this.sessions.refresh(socket.data.user, p.token);
+    const previous = socket.data.user;
+    const user = await this.sessions.refresh(previous, p.token);
     socket.data.user = user;
+    if (previous.jti && previous.jti !== user.jti) socket.leave(rooms.token(previous.jti));
+    if (user.jti) socket.join(rooms.token(user.jti));
     this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
     return { ok: true, expiresAt: user.expiresAt };
   }

@@ -60,6 +60,10 @@ export interface GatewayConfig {
   drainWindowMs: number;
   apiKeys: string[];
   demoPage: boolean;
+  /** Instance liveness heartbeat; a SIGKILLed instance's users go offline within 2 of these. */
+  heartbeatMs: number;
+  /** Interval of the maintenance jobs (history-trim, key-expiry, orphan-cleanup). */
+  maintenanceIntervalMs: number;
   /** Commit the image was built from, shown in socket_gateway_build_info. */
   buildCommit: string;
 }
@@ -197,6 +201,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     drainWindowMs: r.int('DRAIN_WINDOW_MS', 20000, 0, 3600000),
     apiKeys,
     demoPage: r.bool('DEMO_PAGE', false),
+    heartbeatMs: r.int('PRESENCE_HEARTBEAT_MS', 15000, 200, 600000),
+    maintenanceIntervalMs: r.int('MAINTENANCE_INTERVAL_MS', 60000, 500, 86_400_000),
     buildCommit: r.raw('BUILD_COMMIT') ?? 'unknown',
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

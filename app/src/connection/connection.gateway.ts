@@ -33,7 +33,7 @@ export class ConnectionGateway implements OnGatewayConnection {
     this.metrics.connections.inc({ result: 'accepted' });
     // 'disconnecting' still sees the socket's rooms; 'disconnect' would not.
     socket.once('disconnecting', (reason) => this.onDisconnecting(socket, reason));
-    socket.join(rooms.user(user.userId));
+    socket.join(user.jti ? [rooms.user(user.userId), rooms.token(user.jti)] : rooms.user(user.userId));
     this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
     const now = this.clock.now();
     socket.emit('connection:ready', { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(now).toISOString() });

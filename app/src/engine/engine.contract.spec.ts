@@ -466,6 +466,48 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
     });
   });
 
+  describe('InstanceRegistry', () => {
+    it('should list instances while their heartbeat lasts and report lapsed ones until forgotten', async () => {
+      const e = await make();
+      await e.instances.heartbeat('gw-1', { connections: 3 }, T0, 30_000);
+      await e.instances.heartbeat('gw-2', { connections: 5 }, T0, 10_000);
+      const alive = await e.instances.alive(T0 + 5_000);
+      expect(alive.map((i) => i.instanceId).sort()).toEqual(['gw-1', 'gw-2']);
+      expect(alive.find((i) => i.instanceId === 'gw-2')).toEqual({ instanceId: 'gw-2', stats: { connections: 5 }, lastSeen: T0 });
+      expect((await e.instances.alive(T0 + 10_000)).map((i) => i.instanceId)).toEqual(['gw-1']);
+      expect(await e.instances.lapsed(T0 + 10_000)).toEqual(['gw-2']);
+      await e.instances.heartbeat('gw-2', { connections: 0 }, T0 + 11_000, 10_000);
+      expect(await e.instances.lapsed(T0 + 12_000)).toEqual([]);
+      await e.instances.forget('gw-1');
+      expect((await e.instances.alive(T0 + 12_000)).map((i) => i.instanceId)).toEqual(['gw-2']);
+      expect(await e.instances.lapsed(T0 + 100_000)).toEqual(['gw-2']);
+    });
+  });
+
+  describe('LockStore', () => {
+    it('should give a lock to one owner at a time and free it on release by that owner only', async () => {
+      const e = await make();
+      expect(await e.locks.acquire('job', 'a', 10_000)).toBe(true);
+      expect(await e.locks.acquire('job', 'b', 10_000)).toBe(false);
+      await e.locks.release('job', 'b');
+      expect(await e.locks.acquire('job', 'b', 10_000)).toBe(false);
+      await e.locks.release('job', 'a');
+      expect(await e.locks.acquire('job', 'b', 10_000)).toBe(true);
+      expect(await e.locks.acquire('other-job', 'a', 10_000)).toBe(true);
+    });
+
+    it('should free a lock whose holder never released it once its lease runs out', async () => {
+      const e = await make();
+      expect(await e.locks.acquire('lease', 'dead-holder', 150)).toBe(true);
+      expect(await e.locks.acquire('lease', 'next', 150)).toBe(false);
+      const deadline = Date.now() + 3000;
+      while (!(await e.locks.acquire('lease', 'next', 150))) {
+        if (Date.now() > deadline) throw new Error('lease never expired');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    });
+  });
+
   it('should answer ping while the store is reachable', async () => {
     const e = await make();
     await expect(e.ping()).resolves.toBeUndefined();

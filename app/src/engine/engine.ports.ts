@@ -118,6 +118,32 @@ export interface IpBlockStore {
   list(now: number): Promise<IpBlock[]>;
 }
 
+export interface InstanceInfo {
+  instanceId: string;
+  /** What the instance last reported about itself (connections, rooms, version, …). */
+  stats: Record<string, unknown>;
+  /** ms of the last heartbeat */
+  lastSeen: number;
+}
+
+/** Which gateway instances are alive: each heartbeats with a TTL; a lapsed one is dead (SIGKILL). */
+export interface InstanceRegistry {
+  heartbeat(instanceId: string, stats: Record<string, unknown>, now: number, ttlMs: number): Promise<void>;
+  /** Instances whose heartbeat has not lapsed. */
+  alive(now: number): Promise<InstanceInfo[]>;
+  /** Instances whose heartbeat lapsed and that nobody has cleaned up yet. */
+  lapsed(now: number): Promise<string[]>;
+  /** Removes an instance (after its state was pruned, or on clean shutdown). */
+  forget(instanceId: string): Promise<void>;
+}
+
+/** Short leases so that one instance at a time runs a maintenance job. */
+export interface LockStore {
+  acquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Releases only when `owner` still holds it (a lease that expired and was retaken stays). */
+  release(name: string, owner: string): Promise<void>;
+}
+
 export interface Engine {
   readonly kind: 'memory' | 'redis';
   readonly messages: MessageLog;
@@ -125,6 +151,8 @@ export interface Engine {
   readonly revocations: RevocationStore;
   readonly membership: MembershipStore;
   readonly ipBlocks: IpBlockStore;
+  readonly instances: InstanceRegistry;
+  readonly locks: LockStore;
   /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

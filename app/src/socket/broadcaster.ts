@@ -64,6 +64,11 @@ export class Broadcaster {
     this.server?.to(room).emit(event as never, payload as never);
   }
 
+  /** Socket.IO rooms on this instance, including each socket's own room. */
+  roomCount(): number {
+    return this.server?.of('/').adapter.rooms.size ?? 0;
+  }
+
   /** Ids of the sockets connected to this instance (for draining and connection resets). */
   localSocketIds(): string[] {
     return this.server ? [...this.server.of('/').sockets.keys()] : [];
@@ -75,9 +80,21 @@ export class Broadcaster {
     for (const id of socketIds) sockets?.get(id)?.disconnect(true);
   }
 
-  /** Closes every socket of a user on every instance (through the adapter). */
-  disconnectUser(userId: string): void {
-    this.server?.in(rooms.user(userId)).disconnectSockets(true);
+  /**
+   * Closes every socket in a room on every instance (through the adapter) and returns how many
+   * there were, or null when some instance did not answer the count in time (they are closed anyway).
+   */
+  async disconnectRoom(room: string): Promise<number | null> {
+    const server = this.server;
+    if (!server) return 0;
+    let count: number | null = null;
+    try {
+      count = (await server.in(room).fetchSockets()).length;
+    } catch {
+      count = null;
+    }
+    server.in(room).disconnectSockets(true);
+    return count;
   }
 
   private onBus(e: BusEvent): void {

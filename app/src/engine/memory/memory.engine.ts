@@ -1,5 +1,7 @@
 import type { Engine } from '../engine.ports';
+import { MemoryInstances } from './memory-instances';
 import { MemoryIpBlocks } from './memory-ip-blocks';
+import { MemoryLocks } from './memory-locks';
 import { MemoryMembership } from './memory-membership';
 import { MemoryMessageLog } from './memory-message-log';
 import { MemoryRateLimiter } from './memory-rate-limiter';
@@ -18,6 +20,8 @@ export class MemoryEngine implements Engine {
   readonly revocations = new MemoryRevocations();
   readonly membership = new MemoryMembership();
   readonly ipBlocks = new MemoryIpBlocks();
+  readonly instances = new MemoryInstances();
+  readonly locks = new MemoryLocks();
 
   constructor(opts: MemoryEngineOptions) {
     this.messages = new MemoryMessageLog(opts.historyMaxLen, opts.idempotencyTtlSec * 1000);

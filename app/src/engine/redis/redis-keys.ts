@@ -72,4 +72,18 @@ export class RedisKeys {
   get ipBlocks(): string {
     return `${this.prefix}:ipblocks`;
   }
+
+  /** Sorted set: instanceId → heartbeat expiry ms. */
+  get instances(): string {
+    return `${this.prefix}:instances`;
+  }
+
+  /** Hash: instanceId → JSON { stats, lastSeen }. */
+  get instanceStats(): string {
+    return `${this.prefix}:instances:stats`;
+  }
+
+  lock(name: string): string {
+    return `${this.prefix}:lock:${name}`;
+  }
 }

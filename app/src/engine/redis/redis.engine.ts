@@ -2,7 +2,9 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { EngineUnavailableError } from '../../common/gateway-error';
 import type { Engine } from '../engine.ports';
 import { RedisCommandRunner, type CommandObserver } from './redis-command-runner';
+import { RedisInstances } from './redis-instances';
 import { RedisIpBlocks } from './redis-ip-blocks';
+import { RedisLocks } from './redis-locks';
 import { RedisKeys } from './redis-keys';
 import { RedisMembership } from './redis-membership';
 import { RedisMessageLog } from './redis-message-log';
@@ -51,6 +53,8 @@ export class RedisEngine implements Engine {
   readonly revocations: RedisRevocations;
   readonly membership: RedisMembership;
   readonly ipBlocks: RedisIpBlocks;
+  readonly instances: RedisInstances;
+  readonly locks: RedisLocks;
 
   private readonly subscriber: Redis;
   private readonly adapterClients: Redis[] = [];
@@ -103,6 +107,8 @@ export class RedisEngine implements Engine {
       leftRetentionMs: Math.max(opts.rejoinGraceMs, 60_000),
     });
     this.ipBlocks = new RedisIpBlocks(this.redis, this.keys, this.runner);
+    this.instances = new RedisInstances(this.redis, this.keys, this.runner);
+    this.locks = new RedisLocks(this.redis, this.keys, this.runner);
   }
 
   /** Creates an engine and resolves once both its connections are ready and the bus is subscribed. */
