@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config';
 import { CLOCK, systemClock, type Clock } from './common/clock';
 import { LOGGER, type JsonLogger } from './common/logger';
@@ -22,8 +23,14 @@ import { Broadcaster } from './socket/broadcaster';
 import { DrainService } from './lifecycle/drain.service';
 import { InstanceHeartbeatService } from './lifecycle/instance-heartbeat.service';
 import { MaintenanceRegistry } from './maintenance/maintenance.registry';
+import { CoreMaintenanceJobs } from './maintenance/core-jobs';
 import { RevocationService } from './auth/revocation.service';
 import { IpBlockService } from './auth/ip-block.service';
+import { InstanceService } from './lifecycle/instance.service';
+import { ChannelsApiController } from './api/channels-api.controller';
+import { AdminApiController } from './api/admin-api.controller';
+import { ApiKeyGuard } from './api/api-key.guard';
+import { HttpErrorFilter } from './api/http-error.filter';
 import { ShutdownHooks } from './lifecycle/shutdown-hooks';
 
 export interface AppDeps {
@@ -40,7 +47,7 @@ export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController],
+      controllers: [HealthController, ChannelsApiController, AdminApiController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: deps.config },
         { provide: ENGINE, useValue: deps.engine },
@@ -59,8 +66,14 @@ export class AppModule {
         DrainService,
         InstanceHeartbeatService,
         MaintenanceRegistry,
+        CoreMaintenanceJobs,
         RevocationService,
         IpBlockService,
+        InstanceService,
+        ApiKeyGuard,
+        HttpErrorFilter,
+        // Body-parser errors and unknown routes never reach a controller; this gives them the API error shape.
+        { provide: APP_FILTER, useExisting: HttpErrorFilter },
         ChannelsService,
         MessagesService,
         ConnectionGateway,

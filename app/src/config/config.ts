@@ -64,6 +64,10 @@ export interface GatewayConfig {
   heartbeatMs: number;
   /** Interval of the maintenance jobs (history-trim, key-expiry, orphan-cleanup). */
   maintenanceIntervalMs: number;
+  /** Channels with no members and no message for this long are deleted by orphan-cleanup. */
+  channelIdleMs: number;
+  /** Per-user revocation marks are kept this long; must exceed the longest token lifetime. */
+  revocationRetentionMs: number;
   /** Commit the image was built from, shown in socket_gateway_build_info. */
   buildCommit: string;
 }
@@ -203,6 +207,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     demoPage: r.bool('DEMO_PAGE', false),
     heartbeatMs: r.int('PRESENCE_HEARTBEAT_MS', 15000, 200, 600000),
     maintenanceIntervalMs: r.int('MAINTENANCE_INTERVAL_MS', 60000, 500, 86_400_000),
+    channelIdleMs: r.int('CHANNEL_IDLE_DAYS', 30, 1, 3650) * 86_400_000,
+    revocationRetentionMs: r.int('REVOCATION_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,
     buildCommit: r.raw('BUILD_COMMIT') ?? 'unknown',
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

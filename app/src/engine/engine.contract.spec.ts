@@ -508,6 +508,57 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
     });
   });
 
+  describe('HousekeepingStore', () => {
+    it('should re-trim histories to a lowered maximum and drop overlays of trimmed messages', async () => {
+      const e = await make({ historyMaxLen: 20 });
+      for (let i = 0; i < 12; i++) await e.messages.append(input({ channelId: 'hk' }));
+      await e.messages.update('hk', 2, { content: 'edited', now: T0 });
+      await e.messages.update('hk', 11, { content: 'kept edit', now: T0 });
+      let cursor = '0';
+      let trimmed = 0;
+      do {
+        const page = await e.housekeeping.trimHistories(5, cursor, 100);
+        cursor = page.cursor;
+        trimmed += page.trimmed;
+      } while (cursor !== '0');
+      expect(trimmed).toBe(7);
+      const meta = await e.messages.meta('hk');
+      expect(meta).toMatchObject({ firstSeq: 8, lastSeq: 12 });
+      expect(await e.messages.get('hk', 2)).toBeNull();
+      expect((await e.messages.get('hk', 11))?.content).toBe('kept edit');
+    });
+
+    it('should drop idle channels without members and keep active or occupied ones', async () => {
+      const e = await make();
+      await e.messages.append(input({ channelId: 'idle', now: T0 }));
+      await e.messages.append(input({ channelId: 'busy', now: T0 + 50 * 86_400_000 }));
+      await e.messages.append(input({ channelId: 'occupied', now: T0 }));
+      await e.membership.add('occupied', 'alice', 'i/s1');
+      const now = T0 + 60 * 86_400_000;
+      let cursor = '0';
+      let dropped = 0;
+      do {
+        const page = await e.housekeeping.dropIdleChannels(now, 30 * 86_400_000, cursor, 100);
+        cursor = page.cursor;
+        dropped += page.dropped;
+      } while (cursor !== '0');
+      expect(dropped).toBe(1);
+      expect((await e.messages.meta('idle')).lastSeq).toBe(0);
+      expect((await e.messages.meta('busy')).lastSeq).toBe(1);
+      expect((await e.messages.meta('occupied')).lastSeq).toBe(1);
+    });
+
+    it('should expire per-user revocation marks older than the retention', async () => {
+      const e = await make();
+      await e.revocations.revokeUser('old', T0);
+      await e.revocations.revokeUser('new', T0 + 40 * 86_400_000);
+      const { removed } = await e.housekeeping.expireKeys(T0 + 45 * 86_400_000, { revocationRetentionMs: 30 * 86_400_000, leftRetentionMs: 60_000 });
+      expect(removed).toBeGreaterThanOrEqual(1);
+      expect(await e.revocations.isRevoked({ userId: 'old', issuedAt: T0 - 1000 })).toBe(false);
+      expect(await e.revocations.isRevoked({ userId: 'new', issuedAt: T0 })).toBe(true);
+    });
+  });
+
   it('should answer ping while the store is reachable', async () => {
     const e = await make();
     await expect(e.ping()).resolves.toBeUndefined();

@@ -8,6 +8,9 @@
  * instance sees a channel's messages in seq order).
  */
 import type { ChatMessage } from '../contracts/events';
+import type { HousekeepingStore } from './housekeeping.port';
+
+export type { HousekeepingStore } from './housekeeping.port';
 
 export interface AppendInput {
   channelId: string;
@@ -153,6 +156,7 @@ export interface Engine {
   readonly ipBlocks: IpBlockStore;
   readonly instances: InstanceRegistry;
   readonly locks: LockStore;
+  readonly housekeeping: HousekeepingStore;
   /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -43,16 +43,15 @@ export class DrainService {
     return this.running !== null;
   }
 
-  private async run(reason: string, random: () => number): Promise<void> {
-    const started = this.clock.now();
-    this.guard.startDraining(started);
-    this.logger.info('drain.started', { metadata: { reason, sockets: this.guard.count, delayMs: this.config.drainDelayMs, windowMs: this.config.drainWindowMs } });
-    await sleep(this.config.drainDelayMs);
-
+  /**
+   * Tells this instance's sockets to reconnect and disconnects them in small batches spread over
+   * `windowMs` (also used by the fleet-wide connection reset). Returns how many there were.
+   */
+  async spreadDisconnect(windowMs: number, random: () => number = Math.random): Promise<number> {
     const ids = this.broadcaster.localSocketIds();
-    const batches = Math.max(1, Math.min(ids.length, Math.ceil((this.config.drainWindowMs / 1000) * BATCHES_PER_SECOND)));
+    const batches = Math.max(1, Math.min(ids.length, Math.ceil((windowMs / 1000) * BATCHES_PER_SECOND)));
     const perBatch = Math.ceil(ids.length / batches);
-    const gapMs = batches > 1 ? this.config.drainWindowMs / batches : 0;
+    const gapMs = batches > 1 ? windowMs / batches : 0;
     for (let b = 0; b < batches && ids.length > 0; b++) {
       const batch = ids.slice(b * perBatch, (b + 1) * perBatch);
       for (const id of batch) {
@@ -62,7 +61,17 @@ export class DrainService {
       this.broadcaster.disconnectLocal(batch);
       if (b < batches - 1) await sleep(gapMs);
     }
+    return ids.length;
+  }
+
+  private async run(reason: string, random: () => number): Promise<void> {
+    const started = this.clock.now();
+    this.guard.startDraining(started);
+    this.logger.info('drain.started', { metadata: { reason, sockets: this.guard.count, delayMs: this.config.drainDelayMs, windowMs: this.config.drainWindowMs } });
+    await sleep(this.config.drainDelayMs);
+
+    const sockets = await this.spreadDisconnect(this.config.drainWindowMs, random);
     await this.hooks.flushAll((name, err) => this.logger.error('drain.flush_failed', { metadata: { hook: name }, err }));
-    this.logger.info('drain.finished', { metadata: { reason, sockets: ids.length, tookMs: this.clock.now() - started } });
+    this.logger.info('drain.finished', { metadata: { reason, sockets, tookMs: this.clock.now() - started } });
   }
 }

@@ -11,10 +11,10 @@ export interface MaintenanceJob {
   name: string;
   intervalMs: number;
   /** Does one bounded pass; returns what it did (logged and returned by on-demand runs). */
-  run(now: number): Promise<Record<string, unknown>>;
+  run(now: number): Promise<object>;
 }
 
-export type RunResult = { job: string; result: 'success' | 'failure' | 'skipped'; details?: Record<string, unknown>; error?: string };
+export type RunResult = { job: string; result: 'success' | 'failure' | 'skipped'; details?: object; error?: string };
 
 /**
  * Runs registered jobs on their interval, one instance at a time: each run holds a lease in the
@@ -92,7 +92,7 @@ export class MaintenanceRegistry implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  private record(job: string, result: RunResult['result'], details?: Record<string, unknown>, err?: unknown): RunResult {
+  private record(job: string, result: RunResult['result'], details?: object, err?: unknown): RunResult {
     this.metrics.maintenanceRuns.inc({ job, result });
     if (result === 'success') {
       this.metrics.maintenanceLastSuccess.set({ job }, this.clock.now() / 1000);

@@ -18,6 +18,7 @@ type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 @Injectable()
 export class Broadcaster {
   private server: Server | null = null;
+  private readonly pendingInstanceHandlers: Array<[string, (payload: Record<string, unknown>) => void]> = [];
   /** receive time of messages sent through this instance, for the fan-out histogram */
   private readonly receivedAt = new Map<string, number>();
 
@@ -31,6 +32,7 @@ export class Broadcaster {
 
   attach(server: Server): void {
     this.server = server;
+    for (const [event, handler] of this.pendingInstanceHandlers.splice(0)) server.on(event as never, handler as never);
   }
 
   /** Marks when a message was received so the fan-out latency can be measured at emit time. */
@@ -62,6 +64,18 @@ export class Broadcaster {
 
   toRoom<E extends EventName>(room: string, event: E, payload: PayloadOf<E>): void {
     this.server?.to(room).emit(event as never, payload as never);
+  }
+
+  /** Sends an event to every other instance (Socket.IO adapter `serverSideEmit`). */
+  toOtherInstances(event: string, payload: Record<string, unknown>): void {
+    // The in-memory adapter (single instance, memory engine) has no other instances to tell.
+    if (this.server && this.server.of('/').adapter.constructor.name !== 'Adapter') this.server.serverSideEmit(event, payload);
+  }
+
+  /** Handles events other instances send with `toOtherInstances`. */
+  onInstanceEvent(event: string, handler: (payload: Record<string, unknown>) => void): void {
+    if (this.server) this.server.on(event as never, handler as never);
+    else this.pendingInstanceHandlers.push([event, handler]);
   }
 
   /** Socket.IO rooms on this instance, including each socket's own room. */

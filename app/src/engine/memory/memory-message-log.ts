@@ -9,6 +9,7 @@ interface ChannelState {
   lastSeq: number;
   /** Retained messages, ascending by seq, at most `maxLen`. */
   messages: ChatMessage[];
+  createdAt: number;
 }
 
 /** Single-instance MessageLog; the bus is an in-process call. */
@@ -27,7 +28,7 @@ export class MemoryMessageLog implements MessageLog {
   private state(channelId: string): ChannelState {
     let s = this.channels.get(channelId);
     if (!s) {
-      s = { epoch: newEpoch(), lastSeq: 0, messages: [] };
+      s = { epoch: newEpoch(), lastSeq: 0, messages: [], createdAt: Date.now() };
       this.channels.set(channelId, s);
     }
     return s;
@@ -100,5 +101,32 @@ export class MemoryMessageLog implements MessageLog {
     let n = 0;
     for (const [k, v] of this.idempotency) if (v.expiresAt <= now) { this.idempotency.delete(k); n++; }
     return n;
+  }
+
+  /** Re-trims every channel to `maxLen`; returns channels looked at and messages removed. */
+  trimAll(maxLen: number): { scanned: number; trimmed: number } {
+    let trimmed = 0;
+    for (const s of this.channels.values()) {
+      if (s.messages.length > maxLen) {
+        trimmed += s.messages.length - maxLen;
+        s.messages.splice(0, s.messages.length - maxLen);
+      }
+    }
+    return { scanned: this.channels.size, trimmed };
+  }
+
+  /** Channels whose newest message (or creation, when empty) is older than `idleMs`. */
+  idleChannels(now: number, idleMs: number): string[] {
+    const out: string[] = [];
+    for (const [id, s] of this.channels) {
+      const last = s.messages[s.messages.length - 1];
+      const lastAt = last ? Date.parse(last.createdAt) : s.createdAt;
+      if (now - lastAt >= idleMs) out.push(id);
+    }
+    return out;
+  }
+
+  drop(channelId: string): void {
+    this.channels.delete(channelId);
   }
 }

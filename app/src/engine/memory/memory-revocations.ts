@@ -18,10 +18,14 @@ export class MemoryRevocations implements RevocationStore {
     return before !== undefined && (c.issuedAt ?? 0) < before;
   }
 
-  /** Forgets jti entries whose tokens have expired anyway. */
-  prune(now: number): number {
+  /**
+   * Forgets jti entries whose tokens have expired anyway, and per-user marks older than
+   * `userRetentionMs` (longer than any token lifetime, so every token they covered is expired).
+   */
+  prune(now: number, userRetentionMs = Infinity): number {
     let n = 0;
     for (const [k, exp] of this.jtis) if (exp <= now) { this.jtis.delete(k); n++; }
+    for (const [u, before] of this.users) if (now - before > userRetentionMs) { this.users.delete(u); n++; }
     return n;
   }
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine.ports';
+import { MemoryHousekeeping } from './memory-housekeeping';
 import { MemoryInstances } from './memory-instances';
 import { MemoryIpBlocks } from './memory-ip-blocks';
 import { MemoryLocks } from './memory-locks';
@@ -22,9 +23,11 @@ export class MemoryEngine implements Engine {
   readonly ipBlocks = new MemoryIpBlocks();
   readonly instances = new MemoryInstances();
   readonly locks = new MemoryLocks();
+  readonly housekeeping: MemoryHousekeeping;
 
   constructor(opts: MemoryEngineOptions) {
     this.messages = new MemoryMessageLog(opts.historyMaxLen, opts.idempotencyTtlSec * 1000);
+    this.housekeeping = new MemoryHousekeeping(this.messages, this.rateLimiter, this.revocations, this.membership);
   }
 
   async ping(): Promise<void> {}

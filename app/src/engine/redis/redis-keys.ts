@@ -86,4 +86,24 @@ export class RedisKeys {
   lock(name: string): string {
     return `${this.prefix}:lock:${name}`;
   }
+
+  /** One user's notification inbox: `data` (hash id → JSON), `state` (hash), `unacked` / `acked` (sorted sets by creation). */
+  notificationInbox(userId: string, part: 'data' | 'state' | 'unacked' | 'acked'): string {
+    return `${this.prefix}:{ntf:${encodeURIComponent(userId)}}:${part}`;
+  }
+
+  /** notification id → its user id, so `GET /notifications/:id` finds the inbox. */
+  notificationOwner(id: string): string {
+    return `${this.prefix}:ntf:owner:${id}`;
+  }
+
+  /** Sorted set: JSON [userId, id] → expiry ms, read in bounded pages by the expiry job. */
+  get notificationExpiry(): string {
+    return `${this.prefix}:ntf:expiry`;
+  }
+
+  /** The webhook queue's keys share the `{wh}` tag so that its scripts stay in one slot. */
+  webhooks(part: 'data' | 'due' | 'attempts' | 'errors' | 'dead'): string {
+    return `${this.prefix}:{wh}:${part}`;
+  }
 }

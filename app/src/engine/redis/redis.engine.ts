@@ -2,6 +2,7 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { EngineUnavailableError } from '../../common/gateway-error';
 import type { Engine } from '../engine.ports';
 import { RedisCommandRunner, type CommandObserver } from './redis-command-runner';
+import { RedisHousekeeping } from './redis-housekeeping';
 import { RedisInstances } from './redis-instances';
 import { RedisIpBlocks } from './redis-ip-blocks';
 import { RedisLocks } from './redis-locks';
@@ -55,6 +56,7 @@ export class RedisEngine implements Engine {
   readonly ipBlocks: RedisIpBlocks;
   readonly instances: RedisInstances;
   readonly locks: RedisLocks;
+  readonly housekeeping: RedisHousekeeping;
 
   private readonly subscriber: Redis;
   private readonly adapterClients: Redis[] = [];
@@ -109,6 +111,7 @@ export class RedisEngine implements Engine {
     this.ipBlocks = new RedisIpBlocks(this.redis, this.keys, this.runner);
     this.instances = new RedisInstances(this.redis, this.keys, this.runner);
     this.locks = new RedisLocks(this.redis, this.keys, this.runner);
+    this.housekeeping = new RedisHousekeeping(this.redis, this.keys, this.runner);
   }
 
   /** Creates an engine and resolves once both its connections are ready and the bus is subscribed. */

@@ -1,0 +1,64 @@
+/**
+ * Ports for presence and read cursors (issue 3). Kept in their own file and referenced from
+ * `engine.ports.ts`; one contract suite (`engine.contract.spec.ts`) runs them on both engines.
+ */
+import type { PresenceStatus } from '../contracts/events';
+
+/** What a user chose with `presence:update`; `offline` is never chosen, it is the absence of sockets. */
+export type ChosenStatus = Exclude<PresenceStatus, 'offline'>;
+
+export interface PresenceRecord {
+  userId: string;
+  /** The chosen status (default `online`), also while the user has no socket. */
+  status: ChosenStatus;
+  /** True while the user has at least one socket on any instance. */
+  online: boolean;
+  /**
+   * ms when the user was last visibly present (connect, disconnect or a status change while not
+   * invisible); null when never seen. An invisible user's lastSeen does not move, so it reveals nothing.
+   */
+  lastSeen: number | null;
+}
+
+export interface PresenceTransition {
+  userId: string;
+  /** Chosen status at the time of the change. */
+  status: ChosenStatus;
+  lastSeen: number | null;
+}
+
+export interface PresenceSocketEntry { userId: string; socketKey: string }
+
+export interface PresenceStore {
+  /** Registers a socket (`${instanceId}/${socketId}`); `first` when the user had none anywhere. */
+  connect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { first: boolean }>;
+  /**
+   * Removes a socket; `last` when it was the user's last one anywhere. Then `channels` holds the
+   * channels recorded with `trackChannel` during the session (and the record is cleared).
+   */
+  disconnect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { last: boolean; channels: string[] }>;
+  /** Sets the chosen status; returns the previous one and whether the user is online. */
+  setStatus(userId: string, status: ChosenStatus, now: number): Promise<{ previous: ChosenStatus; online: boolean; lastSeen: number | null }>;
+  get(userIds: string[]): Promise<PresenceRecord[]>;
+  /** Records that one of the user's sockets joined the channel (the targets of the user's presence:changed). */
+  trackChannel(userId: string, channelId: string): Promise<void>;
+  /** Channels recorded for the user while online (may include channels since left; callers filter). */
+  channelsOf(userId: string, limit: number): Promise<string[]>;
+  /** Socket entries an instance holds (bounded scan batches), for reconciliation. */
+  instanceSockets(instanceId: string): Promise<PresenceSocketEntry[]>;
+  /** Instances that hold presence entries (live or dead), for reconciliation. */
+  instancesWithSockets(): Promise<string[]>;
+  /**
+   * Removes every socket of the instance (dead or cleaned up) and reports the users whose last
+   * socket that was, with the channels recorded for them.
+   */
+  pruneInstance(instanceId: string, now: number): Promise<{ removed: number; wentOffline: Array<PresenceTransition & { channels: string[] }> }>;
+}
+
+/** Per channel and user, the highest seq the user has read; it never moves backwards. */
+export interface ReadCursorStore {
+  /** Stores max(current, seq); `moved` when the stored cursor grew. */
+  advance(channelId: string, userId: string, seq: number, now: number): Promise<{ seq: number; moved: boolean }>;
+  /** 0 when the user has no cursor in the channel. */
+  get(channelId: string, userId: string): Promise<number>;
+}

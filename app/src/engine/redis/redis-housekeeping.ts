@@ -1,0 +1,82 @@
+import type Redis from 'ioredis';
+import type { HousekeepingStore, ScanPage } from '../housekeeping.port';
+import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisKeys } from './redis-keys';
+
+/** Drops edit overlays of seqs below the stream's first entry (the trimmed ones). */
+const TRIM_LUA = `
+local trimmed = redis.call('XTRIM', KEYS[1], 'MAXLEN', tonumber(ARGV[1]))
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local firstSeq = first[1] and tonumber(string.match(first[1][1], '^(%d+)')) or math.huge
+local fields = redis.call('HKEYS', KEYS[2])
+for _, f in ipairs(fields) do
+  if tonumber(f) < firstSeq then redis.call('HDEL', KEYS[2], f) end
+end
+return trimmed`;
+
+/**
+ * Deletes an idle channel only when it still has no members and its newest entry is still the
+ * one the caller judged idle (ARGV[1], '' for none): a message that just arrived keeps it.
+ */
+const DROP_IDLE_LUA = `
+if redis.call('SCARD', KEYS[4]) > 0 then return 0 end
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local newest = last[1] and last[1][1] or ''
+if newest ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5])
+return 1`;
+
+export class RedisHousekeeping implements HousekeepingStore {
+  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+
+  private async scanChannels(cursor: string, budget: number, suffix: string): Promise<{ next: string; channels: string[] }> {
+    const pattern = `${this.keys.prefix}:{ch:*}:${suffix}`;
+    const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', Math.max(10, budget));
+    const channels = found.map((k) => k.slice(`${this.keys.prefix}:{ch:`.length, -(`}:${suffix}`.length)));
+    return { next, channels };
+  }
+
+  trimHistories(maxLen: number, cursor: string, budget: number): Promise<ScanPage & { trimmed: number }> {
+    return this.runner.run('housekeeping_trim', async () => {
+      const { next, channels } = await this.scanChannels(cursor, budget, 'log');
+      let trimmed = 0;
+      for (const ch of channels) trimmed += Number(await this.redis.eval(TRIM_LUA, 2, this.keys.log(ch), this.keys.edits(ch), maxLen));
+      return { cursor: next, scanned: channels.length, trimmed };
+    });
+  }
+
+  expireKeys(now: number, opts: { revocationRetentionMs: number; leftRetentionMs: number }): Promise<{ removed: number }> {
+    return this.runner.run('housekeeping_expire', async () => {
+      // jti keys, idempotency keys and rate buckets carry TTLs; only sorted-set marks need help.
+      const removed = Number(await this.redis.zremrangebyscore(this.keys.revokedUsers, '-inf', now - opts.revocationRetentionMs));
+      return { removed };
+    });
+  }
+
+  dropIdleChannels(now: number, idleMs: number, cursor: string, budget: number): Promise<ScanPage & { dropped: number }> {
+    return this.runner.run('housekeeping_idle', async () => {
+      const { next, channels } = await this.scanChannels(cursor, budget, 'meta');
+      let dropped = 0;
+      for (const ch of channels) {
+        const last = await this.newest(ch);
+        if (last && now - last.at < idleMs) continue;
+        dropped += Number(
+          await this.redis.eval(DROP_IDLE_LUA, 5, this.keys.meta(ch), this.keys.log(ch), this.keys.edits(ch), this.keys.members(ch), this.keys.leftAt(ch), last?.id ?? ''),
+        );
+      }
+      return { cursor: next, scanned: channels.length, dropped };
+    });
+  }
+
+  /** Stream id and createdAt (ms) of the newest retained message, or null when there is none. */
+  private async newest(channelId: string): Promise<{ id: string; at: number } | null> {
+    const last = (await this.redis.xrevrange(this.keys.log(channelId), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    if (last.length === 0) return null;
+    const [id, fields] = last[0];
+    try {
+      return { id, at: Date.parse((JSON.parse(fields[fields.indexOf('m') + 1]) as { createdAt: string }).createdAt) };
+    } catch {
+      return { id, at: 0 };
+    }
+  }
+}
