@@ -3,7 +3,7 @@ SHELL := /bin/bash -o pipefail
 PORT ?= 3000
 BIN := node_modules/.bin
 
-.PHONY: help install build run test test-only lint bench chaos clean
+.PHONY: help install build run test test-only lint dashboards chart smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,19 @@ test: install ## install what the tests need (Debian packages, helm) and run eve
 test-only: ## run every test (jest), writing tmp/jest-results.json
 	@mkdir -p tmp
 	$(BIN)/jest --json --outputFile=tmp/jest-results.json
+
+dashboards: install ## regenerate dashboards/generated/*.json from dashboards/src
+	npm run dashboards
+
+tmp/bin/helm: install
+	sh scripts/setup-helm.sh
+
+chart: tmp/bin/helm ## helm lint --strict the chart with its defaults and every ci/ values file
+	tmp/bin/helm lint --strict helm/socket-gateway
+	for f in helm/socket-gateway/ci/*.yaml; do tmp/bin/helm lint --strict helm/socket-gateway -f $$f || exit 1; done
+
+smoke: build ## check a live gateway: make smoke URL=https://… TOKEN=…
+	node dist/app/src/client/smoke.cli.js --url $(URL) --token $(TOKEN)
 
 lint: install ## type-check everything
 	$(BIN)/tsc -p tsconfig.json --noEmit

@@ -20,6 +20,7 @@ import { MessagesGateway } from './messages/messages.gateway';
 import { MessagesService } from './messages/messages.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { Broadcaster } from './socket/broadcaster';
+import { DemoModule } from './demo/demo.module';
 import { DrainService } from './lifecycle/drain.service';
 import { InstanceHeartbeatService } from './lifecycle/instance-heartbeat.service';
 import { MaintenanceRegistry } from './maintenance/maintenance.registry';
@@ -29,9 +30,26 @@ import { IpBlockService } from './auth/ip-block.service';
 import { InstanceService } from './lifecycle/instance.service';
 import { ChannelsApiController } from './api/channels-api.controller';
 import { AdminApiController } from './api/admin-api.controller';
+import { PresenceController } from './api/presence.controller';
+import { PresenceCoalescer } from './presence/presence-coalescer';
+import { PresenceGateway } from './presence/presence.gateway';
+import { PresenceMaintenanceService } from './presence/presence-maintenance.service';
+import { PresenceService } from './presence/presence.service';
+import { TypingGateway } from './typing/typing.gateway';
+import { TypingService } from './typing/typing.service';
+import { ThreadsGateway } from './threads/threads.gateway';
+import { ThreadsService } from './threads/threads.service';
+import { ReadReceiptsGateway } from './receipts/read-receipts.gateway';
+import { ReadReceiptsService } from './receipts/read-receipts.service';
 import { ApiKeyGuard } from './api/api-key.guard';
 import { HttpErrorFilter } from './api/http-error.filter';
 import { ShutdownHooks } from './lifecycle/shutdown-hooks';
+import { NotificationsApiController } from './api/notifications-api.controller';
+import { WebhooksApiController } from './api/webhooks-api.controller';
+import { NotificationsGateway } from './notifications/notifications.gateway';
+import { NotificationsService } from './notifications/notifications.service';
+import { WebhookService } from './webhooks/webhook.service';
+import { WebhookWorker } from './webhooks/webhook-worker';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -47,7 +65,8 @@ export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, ChannelsApiController, AdminApiController],
+      imports: [DemoModule.register(deps.config)],
+      controllers: [HealthController, ChannelsApiController, AdminApiController, PresenceController, NotificationsApiController, WebhooksApiController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: deps.config },
         { provide: ENGINE, useValue: deps.engine },
@@ -74,9 +93,23 @@ export class AppModule {
         HttpErrorFilter,
         // Body-parser errors and unknown routes never reach a controller; this gives them the API error shape.
         { provide: APP_FILTER, useExisting: HttpErrorFilter },
+        WebhookService,
+        WebhookWorker,
         ChannelsService,
         MessagesService,
+        NotificationsService,
+        NotificationsGateway,
+        PresenceCoalescer,
+        PresenceService,
+        PresenceMaintenanceService,
+        TypingService,
+        ThreadsService,
+        ReadReceiptsService,
         ConnectionGateway,
+        PresenceGateway,
+        TypingGateway,
+        ThreadsGateway,
+        ReadReceiptsGateway,
         ChannelsGateway,
         MessagesGateway,
         AuthGateway,

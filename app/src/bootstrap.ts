@@ -12,6 +12,7 @@ import type { Engine } from './engine/engine.ports';
 import { MetricsService } from './metrics/metrics.service';
 import { GatewayIoAdapter } from './socket/gateway-io.adapter';
 import { buildInfo } from './build-info';
+import { activeTraceId } from './tracing/spans';
 import { DrainService } from './lifecycle/drain.service';
 
 export interface RunningGateway {
@@ -39,6 +40,7 @@ export interface StartOptions {
 /** Builds and starts one gateway instance: engine first, then Nest, the adapter, the listeners. */
 export async function startGateway(config: GatewayConfig, opts: StartOptions = {}): Promise<RunningGateway> {
   const logger = opts.logger ?? new JsonLogger(config.logLevel);
+  logger.setTraceIdSource(activeTraceId);
   const metrics = new MetricsService(undefined, opts.defaultMetrics ?? true);
   const info = buildInfo(config.buildCommit);
   metrics.buildInfo.set({ version: info.version, commit: info.commit }, 1);

@@ -1,7 +1,9 @@
+import './tracing/register';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config';
 import { JsonLogger } from './common/logger';
 import { startGateway } from './bootstrap';
+import { stopTracing } from './tracing/tracing';
 
 async function main(): Promise<void> {
   let config;
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('shutdown.started', { metadata: { signal } });
     gateway.drainAndClose(signal).then(
-      () => process.exit(0),
+      () => stopTracing().then(() => process.exit(0)),
       (err) => {
         logger.error('shutdown.failed', { err });
         process.exit(1);

@@ -10,6 +10,7 @@ import { ConnectionGuardService } from './connection-guard.service';
 import { IpRulesService } from './ip-rules.service';
 import { TokenRejected, TokenVerifier } from './token-verifier';
 import { clientIp, extractToken } from './handshake';
+import { inSpan } from '../tracing/spans';
 
 type Next = (err?: Error) => void;
 
@@ -31,7 +32,15 @@ export class AuthMiddleware {
   ) {}
 
   readonly handle = (socket: Socket, next: Next): void => {
-    this.authenticate(socket).then(
+    inSpan('socket.handshake', { 'messaging.system': 'socket.io' }, async (span) => {
+      try {
+        await this.authenticate(socket);
+        span?.setAttribute('enduser.id', (socket.data.user as { userId: string }).userId);
+      } catch (err) {
+        if (err instanceof Refusal) span?.setAttribute('socket_gateway.refusal', err.reason);
+        throw err;
+      }
+    }).then(
       () => next(),
       (err) => next(this.refuse(socket, err)),
     );

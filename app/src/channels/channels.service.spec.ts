@@ -7,16 +7,22 @@ import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { Broadcaster } from '../socket/broadcaster';
 import { JsonLogger } from '../common/logger';
 import { ChannelsService } from './channels.service';
+import { PresenceCoalescer } from '../presence/presence-coalescer';
+import { ShutdownHooks } from '../lifecycle/shutdown-hooks';
+import { WebhookService } from '../webhooks/webhook.service';
 
 function setup(env: Record<string, string> = {}) {
-  const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), HISTORY_MAX_LEN: '10', ...env });
+  // Coalescing off: member events go out at once, so each test sees them synchronously.
+  const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), HISTORY_MAX_LEN: '10', PRESENCE_COALESCE_MS: '0', ...env });
   const engine = new MemoryEngine({ historyMaxLen: 10, idempotencyTtlSec: 60 });
   let now = 1_700_000_000_000;
   const clock = { now: () => now };
   const broadcaster = new Broadcaster(engine, new JsonLogger('silent'), new MetricsService(undefined, false));
   const emitted: Array<[string, string, unknown]> = [];
   broadcaster.toChannel = ((channelId: string, event: string, payload: unknown) => { emitted.push([channelId, event, payload]); }) as never;
-  const service = new ChannelsService(config, engine, clock, new RateLimitService(config, engine, clock), broadcaster);
+  const coalescer = new PresenceCoalescer(config, engine, new JsonLogger('silent'), broadcaster, new ShutdownHooks());
+  const webhooks = new WebhookService(config, engine, clock, new JsonLogger('silent'), new ShutdownHooks());
+  const service = new ChannelsService(config, engine, clock, new RateLimitService(config, engine, clock), coalescer, webhooks);
   const ctx = (userId: string, socketId = `s-${userId}`): SocketContext & { joined: Set<string> } => {
     const joined = new Set<string>();
     const user: AuthenticatedUser = { userId, roles: ['member'], channels: ['*'], expiresAt: null, issuedAt: null };

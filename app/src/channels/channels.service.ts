@@ -7,7 +7,8 @@ import type { SocketContext } from '../common/socket-context';
 import { ENGINE, type ChannelMeta, type Engine } from '../engine/engine.ports';
 import { canAccessChannel } from '../auth/permissions';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
-import { Broadcaster } from '../socket/broadcaster';
+import { PresenceCoalescer } from '../presence/presence-coalescer';
+import { WebhookService } from '../webhooks/webhook.service';
 import { rooms } from '../socket/rooms';
 
 export const MAX_REPLAY = 100;
@@ -22,7 +23,8 @@ export class ChannelsService {
     @Inject(ENGINE) private readonly engine: Engine,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly rateLimits: RateLimitService,
-    private readonly broadcaster: Broadcaster,
+    private readonly coalescer: PresenceCoalescer,
+    private readonly webhooks: WebhookService,
   ) {}
 
   async join(ctx: SocketContext, p: ChannelJoinPayload): Promise<ChannelJoinResult> {
@@ -43,15 +45,19 @@ export class ChannelsService {
       if (!wasInRoom) {
         const { firstForUser } = await this.engine.membership.add(p.channelId, user.userId, ctx.socketKey);
         if (firstForUser) {
-          this.broadcaster.toChannel(p.channelId, 'channel:member_joined', { channelId: p.channelId, userId: user.userId }, ctx.socketId);
+          this.coalescer.member(p.channelId, user.userId, true, ctx.socketId);
+          this.webhooks.memberJoined(p.channelId, user.userId);
         }
       }
       const meta = await this.engine.messages.meta(p.channelId);
-      const [replay, members] = await Promise.all([
+      const [replay, members, readSeq] = await Promise.all([
         this.replay(p, meta),
         this.engine.membership.members(p.channelId, MAX_MEMBERS_LISTED),
+        this.engine.readCursors.get(p.channelId, user.userId),
+        // The user's presence:changed goes to the channels their sockets joined.
+        wasInRoom ? undefined : this.engine.presence.trackChannel(user.userId, p.channelId),
       ]);
-      return { channelId: p.channelId, epoch: meta.epoch, lastSeq: meta.lastSeq, members, ...replay, readSeq: 0 };
+      return { channelId: p.channelId, epoch: meta.epoch, lastSeq: meta.lastSeq, members, ...replay, readSeq };
     } catch (err) {
       if (!wasInRoom) ctx.rooms.leave(room);
       throw err;
@@ -86,6 +92,9 @@ export class ChannelsService {
 
   private async removeMembership(userId: string, socketKey: string, channelId: string): Promise<void> {
     const { lastForUser } = await this.engine.membership.remove(channelId, userId, socketKey, this.clock.now());
-    if (lastForUser) this.broadcaster.toChannel(channelId, 'channel:member_left', { channelId, userId });
+    if (lastForUser) {
+      this.coalescer.member(channelId, userId, false);
+      this.webhooks.memberLeft(channelId, userId);
+    }
   }
 }

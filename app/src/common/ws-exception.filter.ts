@@ -3,6 +3,7 @@ import type { Socket } from 'socket.io';
 import { toErrorBody } from './gateway-error';
 import { LOGGER, type JsonLogger } from './logger';
 import { MetricsService } from '../metrics/metrics.service';
+import { markActiveSpanError } from '../tracing/spans';
 
 /**
  * The one place handler errors become answers: an `{ ok: false, error }` ack when the client
@@ -22,6 +23,7 @@ export class WsExceptionFilter implements ExceptionFilter {
     const body = toErrorBody(exception);
     const event = typeof pattern === 'string' ? pattern : 'unknown';
     this.metrics.errors.inc({ code: body.code });
+    markActiveSpanError(body.code);
     this.metrics.events.inc({ event, result: body.code });
     if (body.code === 'RATE_LIMITED') this.metrics.rateLimited.inc({ event });
     const userId = (socket?.data as { user?: { userId: string } } | undefined)?.user?.userId;

@@ -62,12 +62,38 @@ export interface GatewayConfig {
   demoPage: boolean;
   /** Instance liveness heartbeat; a SIGKILLed instance's users go offline within 2 of these. */
   heartbeatMs: number;
+  /**
+   * How long member and presence events are held per room to merge them (a user's latest state
+   * once, join+leave pairs dropped); the hold never exceeds 5× this. 0 emits at once.
+   * @default 150
+   */
+  presenceCoalesceMs: number;
   /** Interval of the maintenance jobs (history-trim, key-expiry, orphan-cleanup). */
   maintenanceIntervalMs: number;
   /** Channels with no members and no message for this long are deleted by orphan-cleanup. */
   channelIdleMs: number;
   /** Per-user revocation marks are kept this long; must exceed the longest token lifetime. */
   revocationRetentionMs: number;
+  notifications: {
+    /** How long a notification stays in the user's inbox. @default 604800 (7 days) */
+    ttlSec: number;
+    /** Notifications kept per user; acked ones are dropped first, then the oldest. @default 500 */
+    inboxMax: number;
+  };
+  webhooks: {
+    /** Where events are POSTed; null disables webhooks (nothing is queued). */
+    url: string | null;
+    /** HMAC-SHA256 key of the `X-Gateway-Signature` header; required with `url`. */
+    secret: string | null;
+    /** Attempts before an event goes to the dead-letter list. @default 8 */
+    maxAttempts: number;
+    /** Deadline of one POST. @default 5000 */
+    timeoutMs: number;
+    /** First retry delay; doubles per attempt (with jitter) up to `backoffMaxMs`. @default 1000 */
+    backoffBaseMs: number;
+    /** @default 300000 */
+    backoffMaxMs: number;
+  };
   /** Commit the image was built from, shown in socket_gateway_build_info. */
   buildCommit: string;
 }
@@ -165,6 +191,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   const apiKeys = r.list('API_KEYS', []);
   for (const k of apiKeys) if (k.length < 16) r.problems.push('API_KEYS entries must be at least 16 characters long');
 
+  const webhookUrl = r.url('WEBHOOK_URL', ['https:', 'http:']);
+  const webhookSecret = r.raw('WEBHOOK_SECRET') ?? null;
+  if (webhookUrl && !webhookSecret) r.problems.push('WEBHOOK_SECRET must be set when WEBHOOK_URL is set');
+  if (webhookSecret && Buffer.byteLength(webhookSecret) < 16) r.problems.push('WEBHOOK_SECRET must be at least 16 bytes long');
+
   const config: GatewayConfig = {
     port: r.int('PORT', 3000, 0, 65535),
     metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
@@ -206,10 +237,23 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     apiKeys,
     demoPage: r.bool('DEMO_PAGE', false),
     heartbeatMs: r.int('PRESENCE_HEARTBEAT_MS', 15000, 200, 600000),
+    presenceCoalesceMs: r.int('PRESENCE_COALESCE_MS', 150, 0, 5000),
     maintenanceIntervalMs: r.int('MAINTENANCE_INTERVAL_MS', 60000, 500, 86_400_000),
     channelIdleMs: r.int('CHANNEL_IDLE_DAYS', 30, 1, 3650) * 86_400_000,
     revocationRetentionMs: r.int('REVOCATION_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,
     buildCommit: r.raw('BUILD_COMMIT') ?? 'unknown',
+    notifications: {
+      ttlSec: r.int('NOTIFICATION_TTL_SEC', 7 * 86400, 1, 90 * 86400),
+      inboxMax: r.int('NOTIFICATION_INBOX_MAX', 500, 1, 100_000),
+    },
+    webhooks: {
+      url: webhookUrl,
+      secret: webhookSecret,
+      maxAttempts: r.int('WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+      timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 50, 120_000),
+      backoffBaseMs: r.int('WEBHOOK_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
+      backoffMaxMs: r.int('WEBHOOK_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

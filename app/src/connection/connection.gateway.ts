@@ -10,7 +10,10 @@ import { ConnectionGuardService } from '../auth/connection-guard.service';
 import { SessionService } from '../auth/session.service';
 import { expireSocket } from '../auth/expire-socket';
 import { ChannelsService } from '../channels/channels.service';
+import { PresenceService } from '../presence/presence.service';
+import { TypingService } from '../typing/typing.service';
 import { MetricsService } from '../metrics/metrics.service';
+import { NotificationsService } from '../notifications/notifications.service';
 import { CHANNEL_ROOM_PREFIX, rooms } from '../socket/rooms';
 
 /** Connection lifecycle: ready on connect, full cleanup on disconnect. */
@@ -24,7 +27,10 @@ export class ConnectionGateway implements OnGatewayConnection {
     private readonly guard: ConnectionGuardService,
     private readonly sessions: SessionService,
     private readonly channels: ChannelsService,
+    private readonly presence: PresenceService,
+    private readonly typing: TypingService,
     private readonly metrics: MetricsService,
+    private readonly notifications: NotificationsService,
   ) {}
 
   handleConnection(socket: Socket): void {
@@ -36,7 +42,17 @@ export class ConnectionGateway implements OnGatewayConnection {
     socket.join(user.jti ? [rooms.user(user.userId), rooms.token(user.jti)] : rooms.user(user.userId));
     this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
     const now = this.clock.now();
-    socket.emit('connection:ready', { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(now).toISOString() });
+    // Ready only once the user counts as online on every instance (a store failure is logged and
+    // mended by the presence reconcile tick; it does not keep the socket from working).
+    this.presence.connected(user.userId, `${this.config.instanceId}/${socket.id}`)
+      .catch((err) => this.logger.warn('presence.register_failed', { userId: user.userId, err }))
+      .finally(() => {
+        if (socket.connected) socket.emit('connection:ready', { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(this.clock.now()).toISOString() });
+        // Unacked notifications follow connection:ready, once the client's handlers are in place.
+        if (socket.connected) {
+          this.notifications.redeliver(user.userId, socket.id).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
+        }
+      });
     this.metrics.connectDuration.observe(Math.max(0, now - (socket.data.connectedAt ?? now)) / 1000);
     this.logger.debugEvent('connection.ready', { userId: user.userId, metadata: { socketId: socket.id } });
   }
@@ -49,6 +65,10 @@ export class ConnectionGateway implements OnGatewayConnection {
     const channelIds = [...socket.rooms].filter((r) => r.startsWith(CHANNEL_ROOM_PREFIX)).map((r) => r.slice(CHANNEL_ROOM_PREFIX.length));
     this.channels.leaveAll(user.userId, `${this.config.instanceId}/${socket.id}`, channelIds).catch((err) => {
       this.logger.warn('disconnect.cleanup_failed', { userId: user.userId, metadata: { channels: channelIds.length }, err });
+    });
+    this.typing.socketClosed(socket.id);
+    this.presence.disconnected(user.userId, `${this.config.instanceId}/${socket.id}`).catch((err) => {
+      this.logger.warn('presence.unregister_failed', { userId: user.userId, err });
     });
     this.logger.debugEvent('connection.closed', { userId: user.userId, metadata: { reason, socketId: socket.id } });
   }

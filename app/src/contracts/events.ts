@@ -150,6 +150,10 @@ export interface ServerToClientEvents {
 export interface InterServerEvents {
   /** Asks every instance to re-check the tokens of its sockets against the revocation list. */
   'auth:revalidate': (e: { userId?: string; jti?: string }) => void;
+  /** Hands notifications to the user's sockets on every instance; each instance that reached one marks them delivered. */
+  'notification:deliver': (e: { deliveries: Array<{ userId: string; kind: 'new' | 'batch'; notifications: GatewayNotification[] }> }) => void;
+  /** Asks every instance to re-register its live sockets in the presence store (ops reconcile). */
+  'presence:reconcile': (e: { dryRun: boolean }, ack: (r: { added: number; removed: number }) => void) => void;
 }
 
 /** What the auth middleware stores on each socket; nothing else reads the token. */

@@ -41,8 +41,9 @@ export const schemas = {
     z.strictObject({ userIds: z.array(userId).min(1).max(100) }),
     z.strictObject({ channelId }),
   ]),
-  'presence:subscribe': z.strictObject({}).optional(),
-  'presence:unsubscribe': z.strictObject({}).optional(),
+  // An omitted payload arrives as null when the client passed `undefined` before its ack.
+  'presence:subscribe': z.strictObject({}).nullish(),
+  'presence:unsubscribe': z.strictObject({}).nullish(),
   'user:typing': z.strictObject({ channelId, threadId: threadId.optional(), isTyping: z.boolean() }),
   'thread:join': z.strictObject({ channelId, threadId }),
   'thread:leave': z.strictObject({ channelId, threadId }),

@@ -6,6 +6,8 @@ import { MemoryEngine } from './memory/memory.engine';
 import { messageIdFor } from './message-id';
 import type { PruneResult } from './redis/redis-membership';
 import { RedisEngine } from './redis/redis.engine';
+import { notificationInboxContract } from '../../test/engine-contracts/notification-inbox.contract';
+import { webhookQueueContract } from '../../test/engine-contracts/webhook-queue.contract';
 
 type PrunableEngine = Engine & { membership: MembershipStore & { pruneInstance(instanceId: string, now: number): Promise<PruneResult> } };
 
@@ -443,6 +445,100 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
     });
   });
 
+  describe('PresenceStore', () => {
+    it('should be online while any socket on any instance is connected, keeping the chosen status across sessions', async () => {
+      const e = await make();
+      const p = e.presence;
+      expect(await p.get(['alice'])).toEqual([{ userId: 'alice', status: 'online', online: false, lastSeen: null }]);
+      expect(await p.connect('alice', 'i1/s1', T0)).toEqual({ userId: 'alice', status: 'online', lastSeen: T0, first: true });
+      expect(await p.connect('alice', 'i2/s2', T0 + 1)).toMatchObject({ first: false });
+      expect(await p.setStatus('alice', 'dnd', T0 + 2)).toEqual({ previous: 'online', online: true, lastSeen: T0 + 2 });
+      expect(await p.disconnect('alice', 'i1/s1', T0 + 3)).toEqual({ userId: 'alice', status: 'dnd', lastSeen: T0 + 2, last: false, channels: [] });
+      expect(await p.disconnect('alice', 'i1/s1', T0 + 3)).toMatchObject({ last: false });
+      await p.trackChannel('alice', 'general');
+      await p.trackChannel('alice', 'general');
+      await p.trackChannel('alice', 'random');
+      expect((await p.channelsOf('alice', 10)).sort()).toEqual(['general', 'random']);
+      const last = await p.disconnect('alice', 'i2/s2', T0 + 4);
+      expect({ ...last, channels: [...last.channels].sort() }).toEqual({ userId: 'alice', status: 'dnd', lastSeen: T0 + 4, last: true, channels: ['general', 'random'] });
+      expect(await p.channelsOf('alice', 10)).toEqual([]);
+      expect(await p.get(['alice', 'nobody'])).toEqual([
+        { userId: 'alice', status: 'dnd', online: false, lastSeen: T0 + 4 },
+        { userId: 'nobody', status: 'online', online: false, lastSeen: null },
+      ]);
+      expect(await p.connect('alice', 'i1/s3', T0 + 5)).toEqual({ userId: 'alice', status: 'dnd', lastSeen: T0 + 5, first: true });
+    });
+
+    it('should not move lastSeen while the user is invisible', async () => {
+      const e = await make();
+      const p = e.presence;
+      await p.connect('ghost', 'i1/s1', T0);
+      expect(await p.setStatus('ghost', 'invisible', T0 + 10)).toEqual({ previous: 'online', online: true, lastSeen: T0 + 10 });
+      expect(await p.setStatus('ghost', 'invisible', T0 + 20)).toMatchObject({ lastSeen: T0 + 10 });
+      expect(await p.disconnect('ghost', 'i1/s1', T0 + 30)).toMatchObject({ last: true, status: 'invisible', lastSeen: T0 + 10 });
+      expect(await p.connect('ghost', 'i1/s2', T0 + 40)).toMatchObject({ first: true, status: 'invisible', lastSeen: T0 + 10 });
+      expect(await p.setStatus('ghost', 'away', T0 + 50)).toEqual({ previous: 'invisible', online: true, lastSeen: T0 + 50 });
+      expect(await p.setStatus('offline-user', 'away', T0)).toEqual({ previous: 'online', online: false, lastSeen: null });
+    });
+
+    it('should prune one instance\u2019s sockets and report only the users who went offline', async () => {
+      const e = await make();
+      const p = e.presence;
+      await p.connect('alice', 'dead/s1', T0);
+      await p.connect('alice', 'live/s2', T0);
+      await p.connect('bob', 'dead/s3', T0);
+      await p.trackChannel('bob', 'general');
+      for (let i = 0; i < 450; i++) await p.connect(`bulk${i}`, `dead/b${i}`, T0);
+      await p.connect('carol', 'dead-er/s4', T0);
+      expect((await p.instancesWithSockets()).sort()).toEqual(['dead', 'dead-er', 'live']);
+      expect((await p.instanceSockets('live'))).toEqual([{ userId: 'alice', socketKey: 'live/s2' }]);
+
+      const result = await p.pruneInstance('dead', T0 + 100);
+      expect(result.removed).toBe(452);
+      expect(result.wentOffline).toHaveLength(451);
+      expect(result.wentOffline.find((u) => u.userId === 'bob')).toEqual({ userId: 'bob', status: 'online', lastSeen: T0 + 100, channels: ['general'] });
+      expect(result.wentOffline.some((u) => u.userId === 'alice')).toBe(false);
+      expect((await p.get(['alice', 'bob', 'carol'])).map((r) => r.online)).toEqual([true, false, true]);
+      expect(await p.instanceSockets('dead')).toEqual([]);
+      expect((await p.instancesWithSockets()).sort()).toEqual(['dead-er', 'live']);
+      expect(await p.pruneInstance('dead', T0)).toEqual({ removed: 0, wentOffline: [] });
+    });
+
+    redisOnly('should decide first connect and last disconnect once across instances', async () => {
+      const a = await make();
+      const b = await peer();
+      const firsts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).presence.connect('racer', `i${i % 2}/s${i}`, T0)));
+      expect(firsts.filter((f) => f.first)).toHaveLength(1);
+      const lasts = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).presence.disconnect('racer', `i${i % 2}/s${i}`, T0)));
+      expect(lasts.filter((l) => l.last)).toHaveLength(1);
+    });
+  });
+
+  describe('ReadCursorStore', () => {
+    it('should only move a read cursor forwards, per channel and user', async () => {
+      const e = await make();
+      const r = e.readCursors;
+      expect(await r.get('general', 'alice')).toBe(0);
+      expect(await r.advance('general', 'alice', 5, T0)).toEqual({ seq: 5, moved: true });
+      expect(await r.advance('general', 'alice', 3, T0)).toEqual({ seq: 5, moved: false });
+      expect(await r.advance('general', 'alice', 5, T0)).toEqual({ seq: 5, moved: false });
+      expect(await r.advance('general', 'alice', 9, T0)).toEqual({ seq: 9, moved: true });
+      expect(await r.advance('general', 'bob', 1, T0)).toEqual({ seq: 1, moved: true });
+      expect(await r.get('general', 'alice')).toBe(9);
+      expect(await r.get('other', 'alice')).toBe(0);
+      const big = Number.MAX_SAFE_INTEGER;
+      expect(await r.advance('big', 'alice', big, T0)).toEqual({ seq: big, moved: true });
+      expect(await r.get('big', 'alice')).toBe(big);
+    });
+
+    it('should keep the highest of concurrent advances', async () => {
+      const e = await make();
+      const other = h.kind === 'redis' ? await peer() : e;
+      await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? e : other).readCursors.advance('race', 'alice', (i * 37) % 101, T0)));
+      expect(await e.readCursors.get('race', 'alice')).toBe(Math.max(...Array.from({ length: 50 }, (_, i) => (i * 37) % 101)));
+    });
+  });
+
   describe('IpBlockStore', () => {
     it('should list blocks until their ttl passes and unblock on request', async () => {
       const e = await make();
@@ -558,6 +654,10 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       expect(await e.revocations.isRevoked({ userId: 'new', issuedAt: T0 })).toBe(true);
     });
   });
+
+  describe('NotificationInbox', () => notificationInboxContract(make));
+
+  describe('WebhookQueue', () => webhookQueueContract(make, h.kind === 'redis' ? peer : undefined));
 
   it('should answer ping while the store is reachable', async () => {
     const e = await make();

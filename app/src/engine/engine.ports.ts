@@ -9,8 +9,14 @@
  */
 import type { ChatMessage } from '../contracts/events';
 import type { HousekeepingStore } from './housekeeping.port';
+import type { PresenceStore, ReadCursorStore } from './presence.port';
+import type { NotificationInbox } from './notification-inbox.port';
+import type { WebhookQueue } from './webhook-queue.port';
 
 export type { HousekeepingStore } from './housekeeping.port';
+export type { ChosenStatus, PresenceRecord, PresenceStore, PresenceTransition, ReadCursorStore } from './presence.port';
+export type { NotificationInbox, StoredNotification, NotificationState, InboxLimits } from './notification-inbox.port';
+export type { WebhookQueue, WebhookEvent, WebhookEventType, ClaimedWebhook, DeadLetter } from './webhook-queue.port';
 
 export interface AppendInput {
   channelId: string;
@@ -111,6 +117,11 @@ export interface MembershipStore {
   isMember(channelId: string, userId: string): Promise<boolean>;
   /** True when the user is a member now or left the channel less than `withinMs` ago. */
   wasRecentlyMember(channelId: string, userId: string, withinMs: number, now: number): Promise<boolean>;
+  /**
+   * Removes every membership of one instance's sockets (it died without cleaning up) and reports
+   * the users whose last socket in a channel that was, so member_left can be announced.
+   */
+  pruneInstance(instanceId: string, now: number): Promise<{ removed: number; lastForUser: Array<{ channelId: string; userId: string }> }>;
 }
 
 export interface IpBlock { cidr: string; expiresAt: number | null }
@@ -157,6 +168,10 @@ export interface Engine {
   readonly instances: InstanceRegistry;
   readonly locks: LockStore;
   readonly housekeeping: HousekeepingStore;
+  readonly presence: PresenceStore;
+  readonly readCursors: ReadCursorStore;
+  readonly notifications: NotificationInbox;
+  readonly webhooks: WebhookQueue;
   /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -62,3 +62,10 @@ export interface ReadCursorStore {
   /** 0 when the user has no cursor in the channel. */
   get(channelId: string, userId: string): Promise<number>;
 }
+
+/** An untouched user's chosen status, lastSeen and channel record are kept this long (Redis TTL). */
+export const PRESENCE_RETENTION_MS = 30 * 24 * 3600_000;
+/** A channel's read cursors are kept this long after the last read receipt in it (Redis TTL). */
+export const READ_CURSOR_RETENTION_MS = 90 * 24 * 3600_000;
+/** Most channels a user's presence:changed is sent to. */
+export const MAX_TRACKED_CHANNELS = 1000;

@@ -13,6 +13,7 @@ import type { AuthenticatedUser } from '../contracts/events';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { Broadcaster } from '../socket/broadcaster';
 import { rooms } from '../socket/rooms';
+import { WebhookService } from '../webhooks/webhook.service';
 
 export const DEFAULT_HISTORY_LIMIT = 50;
 
@@ -32,6 +33,7 @@ export class MessagesService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly rateLimits: RateLimitService,
     private readonly broadcaster: Broadcaster,
+    private readonly webhooks: WebhookService,
   ) {}
 
   async send(ctx: SocketContext, p: MessageSendPayload): Promise<MessageSendResult> {
@@ -47,6 +49,7 @@ export class MessagesService {
   async publish(input: PublishInput): Promise<MessageSendResult> {
     this.broadcaster.markReceived(input.channelId, input.userId, input.clientMsgId);
     const { message, duplicate } = await this.engine.messages.append({ ...input, now: this.clock.now() });
+    if (!duplicate) this.webhooks.emit('message.created', { message });
     return { messageId: message.id, seq: message.seq, createdAt: message.createdAt, ...(duplicate ? { duplicate: true } : {}) };
   }
 
@@ -55,6 +58,7 @@ export class MessagesService {
     await this.rateLimits.check(user.userId, 'message:edit');
     const message = await this.engine.messages.update(p.channelId, seq, { content: p.content, now: this.clock.now() });
     if (!message) throw new GatewayError('NOT_FOUND', 'message no longer retained');
+    this.webhooks.emit('message.updated', { message, by: user.userId });
     return { message };
   }
 
@@ -63,6 +67,7 @@ export class MessagesService {
     await this.rateLimits.check(user.userId, 'message:delete');
     const message = await this.engine.messages.update(p.channelId, seq, { deleted: true, now: this.clock.now() });
     if (!message) throw new GatewayError('NOT_FOUND', 'message no longer retained');
+    this.webhooks.emit('message.deleted', { channelId: message.channelId, messageId: message.id, seq: message.seq, by: user.userId });
     return { messageId: message.id };
   }
 

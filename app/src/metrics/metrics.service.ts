@@ -11,6 +11,8 @@ const CONNECT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 @Injectable()
 export class MetricsService {
   readonly registry: Registry;
+  /** Set by the Broadcaster once the Socket.IO server exists. */
+  roomsSource: (() => number) | null = null;
 
   readonly connectedSockets: Gauge;
   readonly connections: Counter<'result'>;
@@ -33,6 +35,9 @@ export class MetricsService {
   readonly maintenanceRuns: Counter<'job' | 'result'>;
   readonly maintenanceLastSuccess: Gauge<'job'>;
   readonly notificationsPending: Gauge;
+  readonly webhookDeliveries: Counter<'result'>;
+  readonly webhookQueueDepth: Gauge;
+  readonly webhookDeliveryDuration: Histogram;
   readonly buildInfo: Gauge<'version' | 'commit'>;
 
   constructor(registry?: Registry, withDefaultMetrics = true) {
@@ -52,7 +57,16 @@ export class MetricsService {
     this.errors = new Counter({ name: `${p}errors_total`, help: 'Errors answered to clients, by error code.', labelNames: ['code'], registers: r });
     this.rateLimited = new Counter({ name: `${p}rate_limited_total`, help: 'Events refused by rate limits, by event.', labelNames: ['event'], registers: r });
     this.authFailures = new Counter({ name: `${p}auth_failures_total`, help: 'Refused handshakes and refreshes, by reason.', labelNames: ['reason'], registers: r });
-    this.rooms = new Gauge({ name: `${p}rooms`, help: 'Socket.IO rooms on this instance (including per-socket rooms).', registers: r });
+    const self = this;
+    this.rooms = new Gauge({
+      name: `${p}rooms`,
+      help: 'Socket.IO rooms on this instance (including per-socket rooms).',
+      registers: r,
+      // Read at scrape time: rooms change with every join and leave.
+      collect() {
+        if (self.roomsSource) this.set(self.roomsSource());
+      },
+    });
     this.onlineUsers = new Gauge({ name: `${p}online_users`, help: 'Distinct users with at least one socket on this instance.', registers: r });
     this.maxConnections = new Gauge({ name: `${p}max_connections`, help: 'Configured connection limit of this instance.', registers: r });
     this.redisUp = new Gauge({ name: `${p}redis_up`, help: '1 when the state store answers, else 0 (1 for the memory engine).', registers: r });
@@ -62,6 +76,9 @@ export class MetricsService {
     this.maintenanceRuns = new Counter({ name: `${p}maintenance_runs_total`, help: 'Maintenance job runs by job and result (success, failure, skipped).', labelNames: ['job', 'result'], registers: r });
     this.maintenanceLastSuccess = new Gauge({ name: `${p}maintenance_last_success_timestamp_seconds`, help: 'Unix time of the last successful run of each maintenance job.', labelNames: ['job'], registers: r });
     this.notificationsPending = new Gauge({ name: `${p}notifications_pending`, help: 'Notifications waiting in this instance\u2019s batches.', registers: r });
+    this.webhookDeliveries = new Counter({ name: `${p}webhook_deliveries_total`, help: 'Webhook delivery attempts by result (success, failure, dead_letter).', labelNames: ['result'], registers: r });
+    this.webhookQueueDepth = new Gauge({ name: `${p}webhook_queue_depth`, help: 'Webhook events queued or in flight (fleet-wide queue, as last seen by this instance).', registers: r });
+    this.webhookDeliveryDuration = new Histogram({ name: `${p}webhook_delivery_duration_seconds`, help: 'Duration of one webhook POST, until its response or timeout.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r });
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: 'Always 1; labels carry the running version.', labelNames: ['version', 'commit'], registers: r });
     this.redisUp.set(1);
   }

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import type { ServerToClientEvents } from '../contracts/events';
+import type { InterServerEvents, ServerToClientEvents } from '../contracts/events';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type BusEvent, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
@@ -16,7 +16,7 @@ type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
  * through the Socket.IO adapter to every instance.
  */
 @Injectable()
-export class Broadcaster {
+export class Broadcaster implements OnApplicationShutdown {
   private server: Server | null = null;
   private readonly pendingInstanceHandlers: Array<[string, (payload: Record<string, unknown>) => void]> = [];
   /** receive time of messages sent through this instance, for the fan-out histogram */
@@ -30,8 +30,14 @@ export class Broadcaster {
     engine.messages.subscribe((e) => this.onBus(e));
   }
 
+  /** Timers that fire after shutdown (coalescing, batches) must not write to closed connections. */
+  onApplicationShutdown(): void {
+    this.server = null;
+  }
+
   attach(server: Server): void {
     this.server = server;
+    this.metrics.roomsSource = () => this.roomCount();
     for (const [event, handler] of this.pendingInstanceHandlers.splice(0)) server.on(event as never, handler as never);
   }
 
@@ -55,6 +61,19 @@ export class Broadcaster {
     this.server?.to(socketId).emit(event as never, payload as never);
   }
 
+  /**
+   * Emits to the user's sockets on this instance only and returns how many there were (callers
+   * that must know whether anything was delivered, e.g. notifications, run this on every instance).
+   */
+  toLocalUser<E extends EventName>(userId: string, event: E, payload: PayloadOf<E>): number {
+    const server = this.server;
+    if (!server) return 0;
+    const room = rooms.user(userId);
+    const audience = server.of('/').adapter.rooms.get(room)?.size ?? 0;
+    if (audience > 0) server.local.to(room).emit(event as never, payload as never);
+    return audience;
+  }
+
   /** Volatile (may be dropped under back-pressure): for typing indicators. */
   volatileToChannel<E extends EventName>(channelId: string, event: E, payload: PayloadOf<E>, exceptSocketId?: string): void {
     const op = this.server?.volatile.to(rooms.channel(channelId));
@@ -62,7 +81,8 @@ export class Broadcaster {
     (exceptSocketId ? op.except(exceptSocketId) : op).emit(event as never, payload as never);
   }
 
-  toRoom<E extends EventName>(room: string, event: E, payload: PayloadOf<E>): void {
+  /** Several rooms at once reach each socket in them once. */
+  toRoom<E extends EventName>(room: string | string[], event: E, payload: PayloadOf<E>): void {
     this.server?.to(room).emit(event as never, payload as never);
   }
 
@@ -70,6 +90,28 @@ export class Broadcaster {
   toOtherInstances(event: string, payload: Record<string, unknown>): void {
     // The in-memory adapter (single instance, memory engine) has no other instances to tell.
     if (this.server && this.server.of('/').adapter.constructor.name !== 'Adapter') this.server.serverSideEmit(event, payload);
+  }
+
+  /**
+   * Asks every other instance (`serverSideEmit` with acknowledgements) and collects their answers;
+   * `complete` is false when some instance did not answer within the adapter's request timeout.
+   */
+  requestOthers(event: keyof InterServerEvents, payload: Record<string, unknown>): Promise<{ responses: unknown[]; complete: boolean }> {
+    const server = this.server;
+    if (!server || server.of('/').adapter.constructor.name === 'Adapter') return Promise.resolve({ responses: [], complete: true });
+    return new Promise((resolve) => {
+      server.serverSideEmit(event, payload, (err: Error | null, responses: unknown[]) => resolve({ responses: responses ?? [], complete: !err }));
+    });
+  }
+
+  /** Answers `requestOthers(event)` of the other instances with what `handler` resolves to. */
+  answerOthers(event: keyof InterServerEvents, handler: (payload: Record<string, unknown>) => Promise<unknown>): void {
+    this.onInstanceEvent(event, ((payload: Record<string, unknown>, ack?: (r: unknown) => void) => {
+      handler(payload).then(
+        (r) => ack?.(r),
+        (err) => this.logger.warn('interserver.failed', { metadata: { event }, err }),
+      );
+    }) as (payload: Record<string, unknown>) => void);
   }
 
   /** Handles events other instances send with `toOtherInstances`. */
@@ -117,7 +159,7 @@ export class Broadcaster {
     try {
       if (e.kind === 'message:new') {
         const m = e.message;
-        const targets = m.threadId ? [rooms.channel(m.channelId), rooms.thread(m.threadId)] : rooms.channel(m.channelId);
+        const targets = m.threadId ? [rooms.channel(m.channelId), rooms.thread(m.channelId, m.threadId)] : rooms.channel(m.channelId);
         const local = server.local.to(targets);
         const key = `${m.channelId}\u0000${m.userId}\u0000${m.clientMsgId}`;
         const received = this.receivedAt.get(key);

@@ -12,6 +12,7 @@ import { ENGINE, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuthMiddleware } from '../auth/auth.middleware';
 import { Broadcaster } from './broadcaster';
+import { inSpan } from '../tracing/spans';
 
 /** What a RedisEngine offers the adapter: its own pub/sub connections. */
 interface AdapterClientSource {
@@ -97,15 +98,18 @@ export class GatewayIoAdapter extends IoAdapter {
         const ack = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
         const data = args.length > (ack ? 1 : 0) ? args[0] : undefined;
         const end = metrics.eventDuration.startTimer({ event });
-        Promise.resolve(callback(data, ack))
-          .then((res: unknown) => (isObservable(res) ? lastValueFrom(res, { defaultValue: undefined }) : res))
-          .then((res) => {
-            end();
+        const userId = (socket.data as { user?: { userId: string } }).user?.userId;
+        void inSpan(`event ${event}`, { 'messaging.system': 'socket.io', 'socket_gateway.event': event, 'enduser.id': userId }, async () => {
+          try {
+            let res: unknown = await callback(data, ack);
+            if (isObservable(res)) res = await lastValueFrom(res, { defaultValue: undefined });
             if (res === undefined) return;
             metrics.events.inc({ event, result: 'ok' });
             ack?.(res);
-          })
-          .catch(() => end());
+          } finally {
+            end();
+          }
+        }).catch(() => undefined);
       });
     }
   }

@@ -48,7 +48,7 @@ export class MemoryNotificationInbox implements NotificationInbox {
     let acked = 0;
     for (const id of new Set(ids)) {
       const r = records?.get(id);
-      if (!r || r.state === 'acked' || r.expiresAt <= now) continue;
+      if (!r || r.state === 'acked') continue;
       Object.assign(r, { state: 'acked', ackedAt: new Date(now).toISOString() });
       acked++;
     }

@@ -1,3 +1,4 @@
+import { MAX_TRACKED_CHANNELS } from '../presence.port';
 import type { ChosenStatus, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
 
 interface UserState {
@@ -49,7 +50,8 @@ export class MemoryPresence implements PresenceStore {
   }
 
   async trackChannel(userId: string, channelId: string): Promise<void> {
-    this.user(userId).channels.add(channelId);
+    const channels = this.user(userId).channels;
+    if (channels.size < MAX_TRACKED_CHANNELS) channels.add(channelId);
   }
 
   async channelsOf(userId: string, limit: number): Promise<string[]> {

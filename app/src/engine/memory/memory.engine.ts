@@ -5,8 +5,12 @@ import { MemoryIpBlocks } from './memory-ip-blocks';
 import { MemoryLocks } from './memory-locks';
 import { MemoryMembership } from './memory-membership';
 import { MemoryMessageLog } from './memory-message-log';
+import { MemoryNotificationInbox } from './memory-notification-inbox';
+import { MemoryWebhookQueue } from './memory-webhook-queue';
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { MemoryRevocations } from './memory-revocations';
+import { MemoryPresence } from './memory-presence';
+import { MemoryReadCursors } from './memory-read-cursors';
 
 export interface MemoryEngineOptions {
   historyMaxLen: number;
@@ -24,6 +28,10 @@ export class MemoryEngine implements Engine {
   readonly instances = new MemoryInstances();
   readonly locks = new MemoryLocks();
   readonly housekeeping: MemoryHousekeeping;
+  readonly presence = new MemoryPresence();
+  readonly readCursors = new MemoryReadCursors();
+  readonly notifications = new MemoryNotificationInbox();
+  readonly webhooks = new MemoryWebhookQueue();
 
   constructor(opts: MemoryEngineOptions) {
     this.messages = new MemoryMessageLog(opts.historyMaxLen, opts.idempotencyTtlSec * 1000);

@@ -4,7 +4,7 @@
  * own hash as `state,deliveredAtMs,ackedAtMs`.
  */
 
-/** KEYS: data, state, unacked, acked. ARGV: max, expireAtMs, then (id, createdAtMs, json) triples. Returns evicted unacked [json, state] pairs, flattened. */
+/** KEYS: data, state, unacked, acked. ARGV: max, ttlMs, then (id, createdAtMs, json) triples. Returns evicted unacked [json, state] pairs, flattened. */
 export const NTF_ADD_LUA = `
 local max = tonumber(ARGV[1])
 for i = 3, #ARGV, 3 do
@@ -28,8 +28,8 @@ while excess > 0 do
   redis.call('HDEL', KEYS[2], victim)
   excess = excess - 1
 end
--- Records get now + TTL with one TTL, so the newest one expires last: the keys outlive nothing.
-for i = 1, 4 do redis.call('PEXPIREAT', KEYS[i], ARGV[2]) end
+-- Every record lives TTL from its creation, so the keys outlive the newest one by at most that.
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
 return evicted
 `;
 

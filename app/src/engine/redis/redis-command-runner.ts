@@ -1,4 +1,5 @@
 import { EngineUnavailableError } from '../../common/gateway-error';
+import { inSpan } from '../../tracing/spans';
 
 /** Called once per engine command, for the `socket_gateway_redis_command_duration_seconds` metric. */
 export type CommandObserver = (command: string, seconds: number, ok: boolean) => void;
@@ -26,7 +27,11 @@ export class RedisCommandRunner {
 
   constructor(private readonly timeoutMs: number) {}
 
-  async run<T>(command: string, fn: () => Promise<T>): Promise<T> {
+  run<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    return inSpan(`redis ${command}`, { 'db.system': 'redis', 'db.operation': command }, () => this.timed(command, fn));
+  }
+
+  private async timed<T>(command: string, fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -38,10 +38,10 @@ export class RedisNotificationInbox implements NotificationInbox {
       const owners: Promise<unknown>[] = [];
       for (const r of records) {
         expiryArgs.push(r.expiresAt, JSON.stringify([r.userId, r.id]));
-        owners.push(this.redis.set(this.keys.notificationOwner(r.id), r.userId, 'PXAT', r.expiresAt));
+        owners.push(this.redis.set(this.keys.notificationOwner(r.id), r.userId, 'PX', limits.ttlMs));
       }
       const replies = await Promise.all([...byUser].map(([userId, list]) => {
-        const argv: Array<string | number> = [limits.maxItems, Math.max(...list.map((r) => r.expiresAt))];
+        const argv: Array<string | number> = [limits.maxItems, limits.ttlMs];
         for (const r of list) argv.push(r.id, Date.parse(r.createdAt), JSON.stringify(body(r)));
         return this.scripts.sgNtfAdd(...this.inboxKeys(userId), ...argv);
       }));
@@ -81,7 +81,7 @@ export class RedisNotificationInbox implements NotificationInbox {
 
   unacked(userId: string, limit: number, now: number): Promise<StoredNotification[]> {
     return this.runner.run('notification_unacked', async () => {
-      const ids = await this.redis.zrange(this.keys.notificationInbox(userId, 'unacked'), 0, limit - 1);
+      const ids = await this.redis.zrange(this.keys.notificationInbox(userId, 'unacked'), '0', String(limit - 1));
       if (ids.length === 0) return [];
       const [bodies, states] = await Promise.all([
         this.redis.hmget(this.keys.notificationInbox(userId, 'data'), ...ids),

@@ -9,8 +9,13 @@ import { RedisLocks } from './redis-locks';
 import { RedisKeys } from './redis-keys';
 import { RedisMembership } from './redis-membership';
 import { RedisMessageLog } from './redis-message-log';
+import { RedisNotificationInbox } from './redis-notification-inbox';
+import { RedisWebhookQueue } from './redis-webhook-queue';
 import { RedisRateLimiter } from './redis-rate-limiter';
 import { RedisRevocations } from './redis-revocations';
+import { RedisPresence } from './redis-presence';
+import { RedisReadCursors } from './redis-read-cursors';
+import { MAX_TRACKED_CHANNELS, PRESENCE_RETENTION_MS, READ_CURSOR_RETENTION_MS } from '../presence.port';
 
 export interface RedisEngineOptions {
   /** `redis://` or `rediss://` URL. */
@@ -57,6 +62,10 @@ export class RedisEngine implements Engine {
   readonly instances: RedisInstances;
   readonly locks: RedisLocks;
   readonly housekeeping: RedisHousekeeping;
+  readonly presence: RedisPresence;
+  readonly readCursors: RedisReadCursors;
+  readonly notifications: RedisNotificationInbox;
+  readonly webhooks: RedisWebhookQueue;
 
   private readonly subscriber: Redis;
   private readonly adapterClients: Redis[] = [];
@@ -112,6 +121,10 @@ export class RedisEngine implements Engine {
     this.instances = new RedisInstances(this.redis, this.keys, this.runner);
     this.locks = new RedisLocks(this.redis, this.keys, this.runner);
     this.housekeeping = new RedisHousekeeping(this.redis, this.keys, this.runner);
+    this.presence = new RedisPresence(this.redis, this.keys, this.runner, { retentionMs: PRESENCE_RETENTION_MS, maxTrackedChannels: MAX_TRACKED_CHANNELS });
+    this.readCursors = new RedisReadCursors(this.redis, this.keys, this.runner, READ_CURSOR_RETENTION_MS);
+    this.notifications = new RedisNotificationInbox(this.redis, this.keys, this.runner);
+    this.webhooks = new RedisWebhookQueue(this.redis, this.keys, this.runner);
   }
 
   /** Creates an engine and resolves once both its connections are ready and the bus is subscribed. */

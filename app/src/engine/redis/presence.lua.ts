@@ -1,0 +1,88 @@
+/**
+ * Presence scripts. Every key of one user shares the `{pr:<userId>}` hash tag, so each script
+ * decides first-connect / last-disconnect atomically across instances on one Cluster slot.
+ * State and socket sets expire after the retention unless touched (a forgotten user's chosen
+ * status and lastSeen do not live forever).
+ */
+
+/**
+ * KEYS: sockets, state
+ * ARGV: socketKey, now, retentionMs
+ * Returns { first (0/1), status, lastSeen ('' when never) }.
+ */
+export const PRESENCE_CONNECT_LUA = `
+local first = redis.call('SCARD', KEYS[1]) == 0
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local status = redis.call('HGET', KEYS[2], 'status') or 'online'
+if status ~= 'invisible' then redis.call('HSET', KEYS[2], 'lastSeen', ARGV[2]) end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+local seen = redis.call('HGET', KEYS[2], 'lastSeen') or ''
+if first then return {1, status, seen} end
+return {0, status, seen}
+`;
+
+/**
+ * KEYS: sockets, state, channels
+ * ARGV: socketKey, now, retentionMs
+ * Returns { last (0/1), status, lastSeen, channels }; on the last socket the channel record is
+ * returned and cleared in the same step, so a concurrent connect elsewhere starts a fresh one.
+ */
+export const PRESENCE_DISCONNECT_LUA = `
+local status = redis.call('HGET', KEYS[2], 'status') or 'online'
+local removed = redis.call('SREM', KEYS[1], ARGV[1])
+if removed == 0 or redis.call('SCARD', KEYS[1]) > 0 then
+  return {0, status, redis.call('HGET', KEYS[2], 'lastSeen') or '', {}}
+end
+if status ~= 'invisible' then
+  redis.call('HSET', KEYS[2], 'lastSeen', ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+local channels = redis.call('SMEMBERS', KEYS[3])
+redis.call('DEL', KEYS[3])
+return {1, status, redis.call('HGET', KEYS[2], 'lastSeen') or '', channels}
+`;
+
+/**
+ * KEYS: sockets, state
+ * ARGV: status, now, retentionMs
+ * Returns { previous status, online (0/1), lastSeen }.
+ */
+export const PRESENCE_SET_STATUS_LUA = `
+local previous = redis.call('HGET', KEYS[2], 'status') or 'online'
+redis.call('HSET', KEYS[2], 'status', ARGV[1])
+local online = redis.call('SCARD', KEYS[1]) > 0
+if online and (ARGV[1] ~= 'invisible' or previous ~= 'invisible') then
+  redis.call('HSET', KEYS[2], 'lastSeen', ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+local seen = redis.call('HGET', KEYS[2], 'lastSeen') or ''
+if online then return {previous, 1, seen} end
+return {previous, 0, seen}
+`;
+
+/**
+ * KEYS: channels
+ * ARGV: channelId, max, retentionMs
+ * Bounded: a user in more than `max` channels is announced to the first `max` only.
+ */
+export const PRESENCE_TRACK_CHANNEL_LUA = `
+if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) then redis.call('SADD', KEYS[1], ARGV[1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+/**
+ * KEYS: cursors (hash userId → seq)
+ * ARGV: userId, seq, retentionMs
+ * Returns { stored seq (string), moved (0/1) }: the cursor only grows.
+ */
+export const READ_CURSOR_ADVANCE_LUA = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1]) or '0'
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+-- Compared as numbers but returned as the stored strings: a Lua number reply would round seqs past 2^53.
+if tonumber(ARGV[2]) <= tonumber(raw) then return {raw, 0} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {ARGV[2], 1}
+`;

@@ -1,0 +1,198 @@
+import type Redis from 'ioredis';
+import type { ChosenStatus, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
+import { PRESENCE_CONNECT_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
+import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisKeys } from './redis-keys';
+
+interface PresenceCommands {
+  sgPresenceConnect(sockets: string, state: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string]>;
+  sgPresenceDisconnect(sockets: string, state: string, channels: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string, string[]]>;
+  sgPresenceSetStatus(sockets: string, state: string, status: string, now: number, retentionMs: number): Promise<[string, number, string]>;
+  sgPresenceTrackChannel(channels: string, channelId: string, max: number, retentionMs: number): Promise<number>;
+}
+
+export interface RedisPresenceOptions {
+  /** How long an untouched user's status, lastSeen and socket set are kept. */
+  retentionMs: number;
+  /** Most channels recorded per user as targets of their presence:changed. */
+  maxTrackedChannels: number;
+}
+
+/** SSCAN batch size for instance sets. */
+const SCAN_BATCH = 200;
+
+/**
+ * Per user (hash tag `{pr:<userId>}`): the set of socket keys, a state hash (status, lastSeen)
+ * and the set of channels joined while online. Each socket is also recorded under its instance
+ * (like memberships), so a dead instance's sockets are found without scanning the keyspace; the
+ * set `presence:instances` lists the instances that hold any, for reconciliation.
+ */
+export class RedisPresence implements PresenceStore {
+  private readonly scripts: PresenceCommands;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly runner: RedisCommandRunner,
+    private readonly opts: RedisPresenceOptions,
+  ) {
+    redis.defineCommand('sgPresenceConnect', { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA });
+    redis.defineCommand('sgPresenceDisconnect', { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA });
+    redis.defineCommand('sgPresenceSetStatus', { numberOfKeys: 2, lua: PRESENCE_SET_STATUS_LUA });
+    redis.defineCommand('sgPresenceTrackChannel', { numberOfKeys: 1, lua: PRESENCE_TRACK_CHANNEL_LUA });
+    this.scripts = redis as unknown as PresenceCommands;
+  }
+
+  connect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { first: boolean }> {
+    return this.runner.run('presence_connect', async () => {
+      const instanceId = instanceOf(socketKey);
+      // The instance record is written in the same round trip so that no socket exists that
+      // pruneInstance would not find.
+      const [, , [first, status, seen]] = await Promise.all([
+        this.redis.sadd(this.instanceKey(instanceId), entryOf(userId, socketKey)),
+        this.redis.sadd(this.instancesKey, instanceId),
+        this.scripts.sgPresenceConnect(this.userKey(userId, 'sockets'), this.userKey(userId, 'state'), socketKey, now, this.opts.retentionMs),
+      ]);
+      return { userId, status: status as ChosenStatus, lastSeen: parseSeen(seen), first: Number(first) === 1 };
+    });
+  }
+
+  disconnect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { last: boolean; channels: string[] }> {
+    return this.runner.run('presence_disconnect', async () => {
+      const [result] = await Promise.all([
+        this.disconnectScript(userId, socketKey, now),
+        this.redis.srem(this.instanceKey(instanceOf(socketKey)), entryOf(userId, socketKey)),
+      ]);
+      return result;
+    });
+  }
+
+  setStatus(userId: string, status: ChosenStatus, now: number): Promise<{ previous: ChosenStatus; online: boolean; lastSeen: number | null }> {
+    return this.runner.run('presence_set_status', async () => {
+      const [previous, online, seen] = await this.scripts.sgPresenceSetStatus(
+        this.userKey(userId, 'sockets'), this.userKey(userId, 'state'), status, now, this.opts.retentionMs,
+      );
+      return { previous: previous as ChosenStatus, online: Number(online) === 1, lastSeen: parseSeen(seen) };
+    });
+  }
+
+  get(userIds: string[]): Promise<PresenceRecord[]> {
+    return this.runner.run('presence_get', async () => {
+      const pipeline = this.redis.pipeline();
+      for (const userId of userIds) {
+        pipeline.hmget(this.userKey(userId, 'state'), 'status', 'lastSeen');
+        pipeline.scard(this.userKey(userId, 'sockets'));
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      return userIds.map((userId, i) => {
+        const [stateErr, state] = replies[2 * i] ?? [];
+        const [countErr, count] = replies[2 * i + 1] ?? [];
+        if (stateErr || countErr) throw stateErr ?? countErr;
+        const [status, seen] = (state as Array<string | null>) ?? [null, null];
+        return { userId, status: (status ?? 'online') as ChosenStatus, online: Number(count) > 0, lastSeen: parseSeen(seen ?? '') };
+      });
+    });
+  }
+
+  trackChannel(userId: string, channelId: string): Promise<void> {
+    return this.runner.run('presence_track_channel', async () => {
+      await this.scripts.sgPresenceTrackChannel(this.userKey(userId, 'channels'), channelId, this.opts.maxTrackedChannels, this.opts.retentionMs);
+    });
+  }
+
+  channelsOf(userId: string, limit: number): Promise<string[]> {
+    return this.runner.run('presence_channels', async () => {
+      const out = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, batch] = await this.redis.sscan(this.userKey(userId, 'channels'), cursor, 'COUNT', Math.max(limit, 10));
+        for (const c of batch) if (out.size < limit) out.add(c);
+        cursor = next;
+      } while (cursor !== '0' && out.size < limit);
+      return [...out];
+    });
+  }
+
+  async instanceSockets(instanceId: string): Promise<PresenceSocketEntry[]> {
+    const out: PresenceSocketEntry[] = [];
+    let cursor = '0';
+    do {
+      // Each batch is its own engine command: a large instance takes longer than one deadline.
+      const [next, batch] = await this.runner.run('presence_instance_sockets', () => this.redis.sscan(this.instanceKey(instanceId), cursor, 'COUNT', SCAN_BATCH));
+      cursor = next;
+      for (const entry of batch) out.push(parseEntry(entry));
+    } while (cursor !== '0');
+    return out;
+  }
+
+  instancesWithSockets(): Promise<string[]> {
+    return this.runner.run('presence_instances', async () => {
+      const ids = await this.redis.smembers(this.instancesKey);
+      // An instance whose set emptied is dropped from the list lazily, here.
+      const sizes = await Promise.all(ids.map((id) => this.redis.scard(this.instanceKey(id))));
+      const empty = ids.filter((_, i) => Number(sizes[i]) === 0);
+      if (empty.length > 0) await this.redis.srem(this.instancesKey, ...empty);
+      return ids.filter((_, i) => Number(sizes[i]) > 0);
+    });
+  }
+
+  async pruneInstance(instanceId: string, now: number): Promise<{ removed: number; wentOffline: Array<PresenceTransition & { channels: string[] }> }> {
+    const setKey = this.instanceKey(instanceId);
+    const result = { removed: 0, wentOffline: [] as Array<PresenceTransition & { channels: string[] }> };
+    let cursor = '0';
+    do {
+      const [next, entries] = await this.runner.run('presence_prune', () => this.redis.sscan(setKey, cursor, 'COUNT', SCAN_BATCH));
+      cursor = next;
+      for (const entry of entries) {
+        const { userId, socketKey } = parseEntry(entry);
+        const t = await this.runner.run('presence_prune', async () => {
+          const [res] = await Promise.all([this.disconnectScript(userId, socketKey, now), this.redis.srem(setKey, entry)]);
+          return res;
+        });
+        result.removed++;
+        if (t.last) result.wentOffline.push({ userId, status: t.status, lastSeen: t.lastSeen, channels: t.channels });
+      }
+    } while (cursor !== '0');
+    await this.runner.run('presence_prune', () => this.redis.srem(this.instancesKey, instanceId));
+    return result;
+  }
+
+  private async disconnectScript(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { last: boolean; channels: string[] }> {
+    const [last, status, seen, channels] = await this.scripts.sgPresenceDisconnect(
+      this.userKey(userId, 'sockets'), this.userKey(userId, 'state'), this.userKey(userId, 'channels'), socketKey, now, this.opts.retentionMs,
+    );
+    return { userId, status: status as ChosenStatus, lastSeen: parseSeen(seen), last: Number(last) === 1, channels: channels ?? [] };
+  }
+
+  /** User ids are URI-encoded so that a `}` in one cannot change the hash tag. */
+  private userKey(userId: string, part: 'sockets' | 'state' | 'channels'): string {
+    return `${this.keys.prefix}:{pr:${encodeURIComponent(userId)}}:${part}`;
+  }
+
+  private instanceKey(instanceId: string): string {
+    return `${this.keys.prefix}:{inst:${instanceId}}:presence`;
+  }
+
+  private get instancesKey(): string {
+    return `${this.keys.prefix}:presence:instances`;
+  }
+}
+
+function parseSeen(seen: string | null): number | null {
+  return seen ? Number(seen) : null;
+}
+
+function entryOf(userId: string, socketKey: string): string {
+  return JSON.stringify([userId, socketKey]);
+}
+
+function parseEntry(entry: string): PresenceSocketEntry {
+  const [userId, socketKey] = JSON.parse(entry) as [string, string];
+  return { userId, socketKey };
+}
+
+/** Socket keys are `${instanceId}/${socketId}`; socket ids never contain `/`, instance ids might. */
+function instanceOf(socketKey: string): string {
+  const slash = socketKey.lastIndexOf('/');
+  return slash < 0 ? socketKey : socketKey.slice(0, slash);
+}

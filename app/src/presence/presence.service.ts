@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuthenticatedUser, PresenceEntry, PresenceGetPayload, PresenceStatus } from '../contracts/events';
+import { CLOCK, type Clock } from '../common/clock';
+import { GatewayError } from '../common/gateway-error';
+import { LOGGER, type JsonLogger } from '../common/logger';
+import type { SocketContext } from '../common/socket-context';
+import { ENGINE, type Engine } from '../engine/engine.ports';
+import { MAX_TRACKED_CHANNELS, type ChosenStatus } from '../engine/presence.port';
+import { canAccessChannel } from '../auth/permissions';
+import { MetricsService } from '../metrics/metrics.service';
+import { WebhookService } from '../webhooks/webhook.service';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { rooms } from '../socket/rooms';
+import { PresenceCoalescer } from './presence-coalescer';
+import { isoOrNull, presenceEntry, visibleStatus } from './presence-view';
+
+/** Most members listed by `presence:get { channelId }` (the same cap as `channel:join`'s members). */
+export const MAX_CHANNEL_PRESENCE = 1000;
+
+/**
+ * Presence rules: a user is online while any socket is registered in the engine (any instance);
+ * the chosen status survives reconnects; invisible looks offline to everyone else. Changes go to
+ * `presence:global` and the user's channels, through the coalescer.
+ */
+@Injectable()
+export class PresenceService {
+  /** This instance's live sockets: socketKey → user and the pending registration. */
+  private readonly local = new Map<string, { userId: string; registered: Promise<void> }>();
+  /** userId → sockets on this instance, for the online_users gauge. */
+  private readonly localUsers = new Map<string, number>();
+
+  constructor(
+    @Inject(ENGINE) private readonly engine: Engine,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly rateLimits: RateLimitService,
+    private readonly coalescer: PresenceCoalescer,
+    private readonly metrics: MetricsService,
+    private readonly webhooks: WebhookService,
+  ) {}
+
+  /**
+   * Backends hear real connectivity (`user.online` / `user.offline` webhooks), invisible users
+   * included: they are online for the system of record, only hidden from other users.
+   */
+  webhookOnline(userId: string, status: string): void {
+    this.webhooks.emit('user.online', { userId, status });
+  }
+
+  webhookOffline(userId: string, lastSeen: number | null): void {
+    this.webhooks.emit('user.offline', { userId, lastSeen: isoOrNull(lastSeen) });
+  }
+
+  /** Registers a new socket; announces the user online when it is their first anywhere. */
+  connected(userId: string, socketKey: string): Promise<void> {
+    const registered = this.engine.presence.connect(userId, socketKey, this.clock.now()).then((t) => {
+      if (t.first && t.status !== 'invisible') this.announce(userId, 'offline', t.status, t.lastSeen, []);
+      if (t.first) this.webhookOnline(userId, t.status);
+    });
+    this.local.set(socketKey, { userId, registered: registered.catch(() => undefined) });
+    this.localUsers.set(userId, (this.localUsers.get(userId) ?? 0) + 1);
+    this.metrics.onlineUsers.set(this.localUsers.size);
+    return registered;
+  }
+
+  /** Unregisters a socket; announces the user offline when it was their last anywhere. */
+  async disconnected(userId: string, socketKey: string): Promise<void> {
+    const entry = this.local.get(socketKey);
+    if (entry) {
+      this.local.delete(socketKey);
+      const left = (this.localUsers.get(userId) ?? 1) - 1;
+      if (left > 0) this.localUsers.set(userId, left);
+      else this.localUsers.delete(userId);
+      this.metrics.onlineUsers.set(this.localUsers.size);
+    }
+    // A disconnect must not overtake its own connect, or the socket would stay registered.
+    await entry?.registered;
+    const t = await this.engine.presence.disconnect(userId, socketKey, this.clock.now());
+    if (t.last && t.status !== 'invisible') this.announce(userId, t.status, 'offline', t.lastSeen, t.channels);
+    if (t.last) this.webhookOffline(userId, t.lastSeen);
+  }
+
+  async update(user: AuthenticatedUser, status: ChosenStatus): Promise<{ status: ChosenStatus }> {
+    await this.rateLimits.check(user.userId, 'presence:update');
+    const r = await this.engine.presence.setStatus(user.userId, status, this.clock.now());
+    const before = visibleStatus(r.previous, r.online);
+    const after = visibleStatus(status, r.online);
+    if (before !== after) this.announce(user.userId, before, after, r.lastSeen, await this.channelsOf(user.userId));
+    return { status };
+  }
+
+  /** `presence:get` for a socket (channel form needs the grant). */
+  async get(user: AuthenticatedUser, p: PresenceGetPayload): Promise<{ users: PresenceEntry[] }> {
+    await this.rateLimits.check(user.userId, 'presence:get');
+    if ('channelId' in p && !canAccessChannel(user, p.channelId)) throw new GatewayError('FORBIDDEN', `no grant for channel ${p.channelId}`);
+    return this.query(p, user.userId);
+  }
+
+  /** Presence of users or of a channel's members; `viewerId` null for backends (the server API). */
+  async query(p: PresenceGetPayload, viewerId: string | null): Promise<{ users: PresenceEntry[] }> {
+    const userIds = 'userIds' in p ? [...new Set(p.userIds)] : await this.engine.membership.members(p.channelId, MAX_CHANNEL_PRESENCE);
+    if (userIds.length === 0) return { users: [] };
+    const records = await this.engine.presence.get(userIds);
+    return { users: records.map((r) => presenceEntry(r, viewerId)) };
+  }
+
+  async subscribe(ctx: SocketContext): Promise<void> {
+    await this.rateLimits.check(ctx.user.userId, 'presence:subscribe');
+    ctx.rooms.join(rooms.presenceGlobal);
+  }
+
+  unsubscribe(ctx: SocketContext): void {
+    ctx.rooms.leave(rooms.presenceGlobal);
+  }
+
+  /** Called when one of the user's sockets joins a channel: the channel then hears their presence. */
+  trackChannel(userId: string, channelId: string): Promise<void> {
+    return this.engine.presence.trackChannel(userId, channelId);
+  }
+
+  /** Live sockets of this instance, for reconciliation. */
+  localSockets(): Map<string, string> {
+    return new Map([...this.local].map(([socketKey, e]) => [socketKey, e.userId]));
+  }
+
+  /**
+   * Sends `presence:changed` to presence:global and the given channels. Used by the prune and
+   * reconcile jobs too, so every "went offline" looks the same to clients.
+   */
+  announce(userId: string, from: PresenceStatus, to: PresenceStatus, lastSeen: number | null, channelIds: string[]): void {
+    const targets = [rooms.presenceGlobal, ...channelIds.map((c) => rooms.channel(c))];
+    this.coalescer.presence(targets, from, { userId, status: to, lastSeen: isoOrNull(lastSeen) });
+    this.logger.debugEvent('presence.changed', { userId, metadata: { from, to, channels: channelIds.length } });
+  }
+
+  /** The channels the user is in now (recorded channels they since left are dropped). */
+  private async channelsOf(userId: string): Promise<string[]> {
+    const recorded = await this.engine.presence.channelsOf(userId, MAX_TRACKED_CHANNELS);
+    const member = await Promise.all(recorded.map((c) => this.engine.membership.isMember(c, userId)));
+    return recorded.filter((_, i) => member[i]);
+  }
+}

@@ -1,0 +1,75 @@
+import { startTestGateway } from '../support/gateway';
+import { RedisServer } from '../support/redis-server';
+import { call, closeAll, connect, connectRefused } from '../support/clients';
+import { signToken } from '../support/tokens';
+
+/** The catalogue documented in the README ("Metrics"); each must be exported after a session. */
+const CATALOGUE = [
+  'socket_gateway_connected_sockets', 'socket_gateway_connections_total', 'socket_gateway_disconnections_total',
+  'socket_gateway_connect_duration_seconds', 'socket_gateway_events_total', 'socket_gateway_event_duration_seconds',
+  'socket_gateway_messages_delivered_total', 'socket_gateway_message_fanout_seconds', 'socket_gateway_errors_total',
+  'socket_gateway_rate_limited_total', 'socket_gateway_auth_failures_total', 'socket_gateway_rooms', 'socket_gateway_online_users',
+  'socket_gateway_max_connections', 'socket_gateway_redis_up', 'socket_gateway_redis_command_duration_seconds',
+  'socket_gateway_adapter_errors_total', 'socket_gateway_draining', 'socket_gateway_maintenance_runs_total',
+  'socket_gateway_maintenance_last_success_timestamp_seconds', 'socket_gateway_notifications_pending', 'socket_gateway_build_info',
+];
+
+const value = (text: string, series: string): number => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`series ${series} missing`);
+  return Number(line.slice(series.length + 1));
+};
+
+describe('metrics', () => {
+  let redis: RedisServer;
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    gw = await startTestGateway({ REDIS_URL: redis.url, RATE_LIMIT_MESSAGE_SEND: '3', MAX_CONNECTIONS: '50', API_KEYS: 'metrics-test-key-0123456789' });
+  });
+  afterEach(() => closeAll());
+  afterAll(async () => {
+    await gw.close();
+    await redis.stop();
+  });
+
+  it('should export the whole catalogue with sane values after a scripted session, on the metrics port only', async () => {
+    const a = await connect(gw.url, await signToken({ sub: 'm1' }));
+    const b = await connect(gw.url, await signToken({ sub: 'm2' }));
+    await connectRefused(gw.url, 'bad-token');
+    for (const s of [a, b]) await call(s, 'channel:join', { channelId: 'metrics' });
+    for (let i = 0; i < 4; i++) await call(a, 'message:send', { channelId: 'metrics', content: `x${i}`, clientMsgId: `metrics-msg-${i}` });
+    await call(a, 'message:send', { channelId: 'metrics', content: '' });
+    await fetch(`${gw.url}/api/v1/maintenance/key-expiry`, { method: 'POST', headers: { authorization: 'Bearer metrics-test-key-0123456789' } });
+    b.disconnect();
+    await new Promise((r) => setTimeout(r, 50));
+
+    expect((await fetch(`${gw.url}/metrics`)).status).toBe(404);
+    const res = await fetch(`http://127.0.0.1:${gw.metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const name of CATALOGUE) expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    expect(value(text, 'socket_gateway_connected_sockets')).toBe(1);
+    expect(value(text, 'socket_gateway_connections_total{result="accepted"}')).toBe(2);
+    expect(value(text, 'socket_gateway_connections_total{result="rejected"}')).toBe(1);
+    expect(value(text, 'socket_gateway_auth_failures_total{reason="invalid_token"}')).toBe(1);
+    expect(value(text, 'socket_gateway_disconnections_total{reason="client namespace disconnect"}')).toBe(1);
+    expect(value(text, 'socket_gateway_connect_duration_seconds_count')).toBe(2);
+    expect(value(text, 'socket_gateway_events_total{event="message:send",result="ok"}')).toBe(3);
+    expect(value(text, 'socket_gateway_events_total{event="message:send",result="RATE_LIMITED"}')).toBe(1);
+    expect(value(text, 'socket_gateway_rate_limited_total{event="message:send"}')).toBe(1);
+    expect(value(text, 'socket_gateway_errors_total{code="INVALID_PAYLOAD"}')).toBe(1);
+    expect(value(text, 'socket_gateway_event_duration_seconds_count{event="channel:join"}')).toBe(2);
+    expect(value(text, 'socket_gateway_messages_delivered_total')).toBe(6);
+    expect(value(text, 'socket_gateway_message_fanout_seconds_count')).toBe(3);
+    expect(value(text, 'socket_gateway_max_connections')).toBe(50);
+    expect(value(text, 'socket_gateway_redis_up')).toBe(1);
+    expect(value(text, 'socket_gateway_redis_command_duration_seconds_count{command="append"}')).toBe(3);
+    expect(value(text, 'socket_gateway_draining')).toBe(0);
+    expect(value(text, 'socket_gateway_maintenance_runs_total{job="key-expiry",result="success"}')).toBe(1);
+    expect(value(text, 'socket_gateway_rooms')).toBeGreaterThan(0);
+    expect(text).toMatch(/^socket_gateway_build_info\{version="\d+\.\d+\.\d+",commit="[^"]+"\} 1$/m);
+    // No label may carry a user or channel id.
+    expect(text).not.toMatch(/"m1"|"m2"|"metrics"\}/);
+  });
+});

@@ -1,0 +1,102 @@
+{{/* Chart name, overridable. */}}
+{{- define "socket-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Object name. A release already named like the chart (the runbooks' `socket-gateway`) is used
+as is, so `kubectl -n socket-gateway get deploy/socket-gateway` works.
+*/}}
+{{- define "socket-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "socket-gateway.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels that never change for the life of a release: the selector. */}}
+{{- define "socket-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "socket-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* Recommended labels on every object. */}}
+{{- define "socket-gateway.labels" -}}
+helm.sh/chart: {{ include "socket-gateway.chart" . }}
+{{ include "socket-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ (default .Chart.AppVersion .Values.image.tag) | quote }}
+app.kubernetes.io/component: gateway
+app.kubernetes.io/part-of: socket-gateway
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "socket-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "socket-gateway.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "socket-gateway.configMapName" -}}
+{{- printf "%s-config" (include "socket-gateway.fullname" .) }}
+{{- end }}
+
+{{- define "socket-gateway.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Grace period: Kubernetes counts the preStop hook inside terminationGracePeriodSeconds, then the
+process needs DRAIN_DELAY_MS and DRAIN_WINDOW_MS, then time to flush and close Redis. Computed
+here so that changing a drain value can never leave the kubelet killing a draining pod.
+*/}}
+{{- define "socket-gateway.terminationGracePeriodSeconds" -}}
+{{- $d := .Values.drain }}
+{{- $delay := div (add (int $d.delayMs) 999) 1000 }}
+{{- $window := div (add (int $d.windowMs) 999) 1000 }}
+{{- add (int $d.preStopSleepSeconds) $delay $window (int $d.marginSeconds) }}
+{{- end }}
+
+{{/* True when clients may fall back to HTTP long-polling, which needs every request of a session on one pod. */}}
+{{- define "socket-gateway.usesPolling" -}}
+{{- if has "polling" .Values.config.transports }}true{{- end }}
+{{- end }}
+
+{{/* Whether the routing layer should pin a client to a pod. */}}
+{{- define "socket-gateway.sticky" -}}
+{{- if .Values.routing.stickySessions }}true{{- end }}
+{{- end }}
+
+{{/* Refuses value combinations that deploy but cannot work. */}}
+{{- define "socket-gateway.validate" -}}
+{{- if and (include "socket-gateway.usesPolling" .) (not .Values.routing.stickySessions) (ne .Values.routing.provider "none") }}
+{{- fail "routing.stickySessions=false requires config.transports=[websocket]: polling requests of one session must reach the same pod" }}
+{{- end }}
+{{- if and (ne .Values.routing.provider "none") (not .Values.routing.host) }}
+{{- fail (printf "routing.host is required when routing.provider=%s" .Values.routing.provider) }}
+{{- end }}
+{{- if and (eq .Values.routing.provider "gateway-api") (not .Values.routing.gatewayApi.parentRefs) }}
+{{- fail "routing.gatewayApi.parentRefs must name at least one Gateway when routing.provider=gateway-api" }}
+{{- end }}
+{{- if and .Values.routing.tls.enabled (hasPrefix "ingress-" .Values.routing.provider) (not .Values.routing.tls.secretName) }}
+{{- fail "routing.tls.secretName is required for TLS on an Ingress" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,46 @@
+import { chartValues, drainSeconds, rolloutTimeoutSeconds } from './src/chart-values';
+import { parseStackConfig } from './src/config';
+import { stackConfig } from './test/program';
+
+const dev = parseStackConfig(stackConfig('dev'), ['jwtSecret', 'apiKeys', 'redisPassword']);
+const prod = parseStackConfig(stackConfig('prod'), ['jwtSecret', 'apiKeys', 'redisUrl']);
+
+describe(chartValues.name, () => {
+  it('should be pure: same config, same values, config untouched', () => {
+    const before = JSON.stringify(prod);
+    expect(chartValues(prod)).toEqual(chartValues(prod));
+    expect(JSON.stringify(prod)).toBe(before);
+  });
+
+  it('should reference the Secret by name and carry no secret', () => {
+    expect(chartValues(dev).secrets).toEqual({ existingSecret: 'socket-gateway-secrets' });
+    expect(JSON.stringify(chartValues(prod))).not.toMatch(/password|rediss?:\/\//i);
+  });
+
+  it('should point the NetworkPolicy at the standalone Redis pods or the external CIDRs', () => {
+    expect(chartValues(dev).redis).toEqual({ mode: 'standalone', podLabels: { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/instance': 'socket-gateway-redis' }, ports: [6379] });
+    expect(chartValues(prod).redis).toEqual({ mode: 'external', externalCidrs: ['10.40.0.0/24'], ports: [6379] });
+  });
+
+  it('should attach the route to the configured Gateway listener', () => {
+    expect(chartValues(prod).routing).toMatchObject({ provider: 'gateway-api', host: 'realtime.example.com', gatewayApi: { parentRefs: [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }] } });
+  });
+
+  it('should make stickiness follow the transports', () => {
+    expect((chartValues(prod).routing as { stickySessions: boolean }).stickySessions).toBe(true);
+    expect((chartValues({ ...dev, transports: ['websocket'] }).routing as { stickySessions: boolean }).stickySessions).toBe(false);
+  });
+
+  it('should switch all monitoring objects with one toggle', () => {
+    expect(chartValues(dev).monitoring).toMatchObject({ serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, dashboards: { enabled: false } });
+    expect(chartValues(prod).monitoring).toMatchObject({ release: 'kube-prometheus-stack', serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboards: { enabled: true } });
+  });
+
+  it('should give pulumi up enough time for a rollout in which every pod drains', () => {
+    expect(drainSeconds(prod)).toBe(5 + 5 + 30 + 10);
+    const timeout = Number((chartValues(prod).deploymentAnnotations as Record<string, string>)['pulumi.com/timeoutSeconds']);
+    expect(timeout).toBe(rolloutTimeoutSeconds(50, 30));
+    expect(timeout).toBeGreaterThan(50 * 30);
+    expect(rolloutTimeoutSeconds(1, 1)).toBe(600);
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * Stack configuration: read once from `pulumi config`, validated as a whole so one error lists
+ * every bad key, then passed around typed. Secrets stay Pulumi secrets (Outputs) and are kept
+ * apart from the plain config so that chart values can never contain them.
+ */
+import * as pulumi from '@pulumi/pulumi';
+
+export type RoutingProvider = 'gateway-api' | 'ingress-traefik' | 'ingress-nginx' | 'none';
+export type Transport = 'websocket' | 'polling';
+
+export interface StackConfig {
+  /** Namespace of the gateway and the standalone Redis. @default "socket-gateway" */
+  namespace: string;
+  image: { repository: string; tag: string };
+  /** Replicas when autoscaling is off. @default 3 */
+  replicas: number;
+  autoscaling: { enabled: boolean; minReplicas: number; maxReplicas: number; connectedSocketsTarget: number | null };
+  resources: { cpuRequest: string; memoryRequest: string; cpuLimit: string; memoryLimit: string };
+  /** Public host name; required unless routing.provider is none. */
+  host: string;
+  tls: { enabled: boolean; secretName: string };
+  routing: {
+    provider: RoutingProvider;
+    gatewayName: string;
+    gatewayNamespace: string;
+    gatewaySectionName: string;
+    /** Namespace of the ingress controller / Gateway pods, allowed in by the NetworkPolicy. */
+    peerNamespace: string;
+  };
+  /** @default ["websocket", "polling"] */
+  transports: Transport[];
+  drain: { preStopSleepSeconds: number; delayMs: number; windowMs: number };
+  redis: {
+    mode: 'standalone' | 'external';
+    image: string;
+    storageSize: string;
+    storageClass: string;
+    externalCidrs: string[];
+  };
+  auth: { jwksUrl: string; issuer: string; audience: string };
+  monitoring: { enabled: boolean; release: string; runbookBaseUrl: string; prometheusNamespace: string };
+  otlpEndpoint: string;
+  networkPolicy: boolean;
+}
+
+/** Names of the secret config keys (`pulumi config set --secret <key>`). */
+export const SECRET_KEYS = ['jwtSecret', 'apiKeys', 'redisPassword', 'redisUrl', 'webhookSecret'] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'StackConfigError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+class Checker {
+  readonly problems: string[] = [];
+
+  obj(key: string, v: unknown): Raw {
+    if (v === undefined) return {};
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Raw;
+    this.problems.push(`${key} must be an object`);
+    return {};
+  }
+
+  /** Unknown keys are typos; refusing them beats silently ignoring a setting. */
+  known(key: string, v: Raw, allowed: string[]): void {
+    for (const k of Object.keys(v)) if (!allowed.includes(k)) this.problems.push(`${key ? `${key}.` : ''}${k} is not a known setting (known: ${allowed.join(', ')})`);
+  }
+
+  str(key: string, v: unknown, def: string, pattern?: RegExp, hint?: string): string {
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'string' || (pattern && !pattern.test(v))) {
+      this.problems.push(`${key} must be ${hint ?? 'a string'} (got ${JSON.stringify(v)})`);
+      return def;
+    }
+    return v;
+  }
+
+  int(key: string, v: unknown, def: number, min: number, max: number): number {
+    if (v === undefined || v === null) return def;
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${key} must be an integer between ${min} and ${max} (got ${JSON.stringify(v)})`);
+      return def;
+    }
+    return n;
+  }
+
+  bool(key: string, v: unknown, def: boolean): boolean {
+    if (v === undefined || v === null) return def;
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    this.problems.push(`${key} must be true or false (got ${JSON.stringify(v)})`);
+    return def;
+  }
+
+  oneOf<T extends string>(key: string, v: unknown, def: T, allowed: readonly T[]): T {
+    if (v === undefined || v === null) return def;
+    if (!(allowed as readonly unknown[]).includes(v)) {
+      this.problems.push(`${key} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+      return def;
+    }
+    return v as T;
+  }
+
+  strList(key: string, v: unknown, def: string[], pattern?: RegExp, hint?: string): string[] {
+    if (v === undefined || v === null) return def;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || (pattern && !pattern.test(x)))) {
+      this.problems.push(`${key} must be a list of ${hint ?? 'strings'} (got ${JSON.stringify(v)})`);
+      return def;
+    }
+    return v as string[];
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
+const URL_RE = /^https?:\/\/\S+$/;
+const CIDR = /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/;
+
+/**
+ * Pure: raw config values (as `pulumi config` holds them) and the names of the secrets that are
+ * set, to a typed config; throws one StackConfigError naming every problem.
+ */
+export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): StackConfig {
+  const c = new Checker();
+  c.known('', raw, ['namespace', 'image', 'replicas', 'autoscaling', 'resources', 'host', 'tls', 'routing', 'transports', 'drain', 'redis', 'auth', 'monitoring', 'otlpEndpoint', 'networkPolicy']);
+
+  const image = c.obj('image', raw.image);
+  c.known('image', image, ['repository', 'tag']);
+  const autoscaling = c.obj('autoscaling', raw.autoscaling);
+  c.known('autoscaling', autoscaling, ['enabled', 'minReplicas', 'maxReplicas', 'connectedSocketsTarget']);
+  const resources = c.obj('resources', raw.resources);
+  c.known('resources', resources, ['cpuRequest', 'memoryRequest', 'cpuLimit', 'memoryLimit']);
+  const tls = c.obj('tls', raw.tls);
+  c.known('tls', tls, ['enabled', 'secretName']);
+  const routing = c.obj('routing', raw.routing);
+  c.known('routing', routing, ['provider', 'gatewayName', 'gatewayNamespace', 'gatewaySectionName', 'peerNamespace']);
+  const drain = c.obj('drain', raw.drain);
+  c.known('drain', drain, ['preStopSleepSeconds', 'delayMs', 'windowMs']);
+  const redis = c.obj('redis', raw.redis);
+  c.known('redis', redis, ['mode', 'image', 'storageSize', 'storageClass', 'externalCidrs']);
+  const auth = c.obj('auth', raw.auth);
+  c.known('auth', auth, ['jwksUrl', 'issuer', 'audience']);
+  const monitoring = c.obj('monitoring', raw.monitoring);
+  c.known('monitoring', monitoring, ['enabled', 'release', 'runbookBaseUrl', 'prometheusNamespace']);
+
+  const config: StackConfig = {
+    namespace: c.str('namespace', raw.namespace, 'socket-gateway', DNS_LABEL, 'a DNS label'),
+    image: {
+      repository: c.str('image.repository', image.repository, '', /^\S+$/, 'an image repository'),
+      tag: c.str('image.tag', image.tag === undefined ? undefined : String(image.tag), '', /^[\w][\w.-]{0,127}$/, 'an image tag'),
+    },
+    replicas: c.int('replicas', raw.replicas, 3, 1, 500),
+    autoscaling: {
+      enabled: c.bool('autoscaling.enabled', autoscaling.enabled, true),
+      minReplicas: c.int('autoscaling.minReplicas', autoscaling.minReplicas, 3, 1, 500),
+      maxReplicas: c.int('autoscaling.maxReplicas', autoscaling.maxReplicas, 20, 1, 500),
+      connectedSocketsTarget: autoscaling.connectedSocketsTarget === undefined ? null : c.int('autoscaling.connectedSocketsTarget', autoscaling.connectedSocketsTarget, 5000, 1, 1_000_000),
+    },
+    resources: {
+      cpuRequest: c.str('resources.cpuRequest', resources.cpuRequest, '250m', QUANTITY, 'a CPU quantity'),
+      memoryRequest: c.str('resources.memoryRequest', resources.memoryRequest, '256Mi', QUANTITY, 'a memory quantity'),
+      cpuLimit: c.str('resources.cpuLimit', resources.cpuLimit === undefined ? undefined : String(resources.cpuLimit), '1', QUANTITY, 'a CPU quantity'),
+      memoryLimit: c.str('resources.memoryLimit', resources.memoryLimit, '512Mi', QUANTITY, 'a memory quantity'),
+    },
+    host: c.str('host', raw.host, '', HOST, 'a DNS host name'),
+    tls: { enabled: c.bool('tls.enabled', tls.enabled, false), secretName: c.str('tls.secretName', tls.secretName, '', DNS_LABEL, 'a Secret name') },
+    routing: {
+      provider: c.oneOf('routing.provider', routing.provider, 'gateway-api', ['gateway-api', 'ingress-traefik', 'ingress-nginx', 'none'] as const),
+      gatewayName: c.str('routing.gatewayName', routing.gatewayName, '', DNS_LABEL, 'a Gateway name'),
+      gatewayNamespace: c.str('routing.gatewayNamespace', routing.gatewayNamespace, '', DNS_LABEL, 'a namespace'),
+      gatewaySectionName: c.str('routing.gatewaySectionName', routing.gatewaySectionName, '', DNS_LABEL, 'a listener name'),
+      peerNamespace: c.str('routing.peerNamespace', routing.peerNamespace, '', DNS_LABEL, 'a namespace'),
+    },
+    transports: c.strList('transports', raw.transports, ['websocket', 'polling'], /^(websocket|polling)$/, 'websocket or polling') as Transport[],
+    drain: {
+      preStopSleepSeconds: c.int('drain.preStopSleepSeconds', drain.preStopSleepSeconds, 5, 0, 300),
+      delayMs: c.int('drain.delayMs', drain.delayMs, 5000, 0, 600_000),
+      windowMs: c.int('drain.windowMs', drain.windowMs, 20_000, 0, 3_600_000),
+    },
+    redis: {
+      mode: c.oneOf('redis.mode', redis.mode, 'standalone', ['standalone', 'external'] as const),
+      image: c.str('redis.image', redis.image, 'redis:7.4-alpine', /^\S+$/, 'an image reference'),
+      storageSize: c.str('redis.storageSize', redis.storageSize, '8Gi', QUANTITY, 'a storage quantity'),
+      storageClass: c.str('redis.storageClass', redis.storageClass, ''),
+      externalCidrs: c.strList('redis.externalCidrs', redis.externalCidrs, [], CIDR, 'CIDRs'),
+    },
+    auth: {
+      jwksUrl: c.str('auth.jwksUrl', auth.jwksUrl, '', URL_RE, 'an http(s) URL'),
+      issuer: c.str('auth.issuer', auth.issuer, ''),
+      audience: c.str('auth.audience', auth.audience, ''),
+    },
+    monitoring: {
+      enabled: c.bool('monitoring.enabled', monitoring.enabled, false),
+      release: c.str('monitoring.release', monitoring.release, 'kube-prometheus-stack', /^\S+$/),
+      runbookBaseUrl: c.str('monitoring.runbookBaseUrl', monitoring.runbookBaseUrl, '', URL_RE, 'an http(s) URL'),
+      prometheusNamespace: c.str('monitoring.prometheusNamespace', monitoring.prometheusNamespace, 'monitoring', DNS_LABEL, 'a namespace'),
+    },
+    otlpEndpoint: c.str('otlpEndpoint', raw.otlpEndpoint, '', URL_RE, 'an http(s) URL'),
+    networkPolicy: c.bool('networkPolicy', raw.networkPolicy, false),
+  };
+
+  if (!config.image.repository) c.problems.push('image.repository is required');
+  if (!config.image.tag) c.problems.push('image.tag is required');
+  if (config.transports.length === 0) c.problems.push('transports must name at least one transport');
+  if (config.routing.provider !== 'none' && !config.host) c.problems.push(`host is required with routing.provider ${config.routing.provider}`);
+  if (config.routing.provider === 'gateway-api' && !config.routing.gatewayName) c.problems.push('routing.gatewayName is required with routing.provider gateway-api');
+  if (config.tls.enabled && config.routing.provider.startsWith('ingress-') && !config.tls.secretName) c.problems.push('tls.secretName is required for TLS on an Ingress');
+  if (config.autoscaling.minReplicas > config.autoscaling.maxReplicas) c.problems.push('autoscaling.minReplicas must not exceed autoscaling.maxReplicas');
+  const has = (k: SecretKey) => secretsSet.includes(k);
+  if (!has('jwtSecret') && !config.auth.jwksUrl) c.problems.push('set the secret jwtSecret (HS256) or auth.jwksUrl (RS256/ES256)');
+  if (has('jwtSecret') && config.auth.jwksUrl) c.problems.push('set only one of the secret jwtSecret and auth.jwksUrl');
+  if (!has('apiKeys')) c.problems.push('the secret apiKeys is required (comma-separated keys of the server HTTP API)');
+  if (config.redis.mode === 'standalone' && !has('redisPassword')) c.problems.push('the secret redisPassword is required with redis.mode standalone');
+  if (config.redis.mode === 'standalone' && has('redisUrl')) c.problems.push('redisUrl is only used with redis.mode external');
+  if (config.redis.mode === 'external' && !has('redisUrl')) c.problems.push('the secret redisUrl (redis:// or rediss:// with password) is required with redis.mode external');
+  if (c.problems.length) throw new StackConfigError(c.problems);
+  return config;
+}
+
+/** Structured `pulumi config` values arrive as JSON text; plain strings stay strings. */
+function decode(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** Reads and validates the current stack's configuration; secrets stay Pulumi secrets. */
+export function readStackConfig(cfg: pulumi.Config = new pulumi.Config()): { config: StackConfig; secrets: StackSecrets } {
+  const plainKeys = ['namespace', 'image', 'replicas', 'autoscaling', 'resources', 'host', 'tls', 'routing', 'transports', 'drain', 'redis', 'auth', 'monitoring', 'otlpEndpoint', 'networkPolicy'];
+  const raw: Raw = {};
+  for (const k of plainKeys) raw[k] = decode(cfg.get(k));
+  const secrets: StackSecrets = {};
+  for (const k of SECRET_KEYS) {
+    const s = cfg.getSecret(k);
+    if (s !== undefined) secrets[k] = s;
+  }
+  return { config: parseStackConfig(raw, Object.keys(secrets)), secrets };
+}

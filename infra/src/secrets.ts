@@ -1,0 +1,40 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { GATEWAY_SECRET_NAME } from './names';
+
+export interface GatewaySecretsArgs {
+  namespace: pulumi.Input<string>;
+  /** HS256 signing secret; absent when tokens are verified through a JWKS URL. */
+  jwtSecret?: pulumi.Input<string>;
+  /** Comma-separated keys of the server HTTP API. */
+  apiKeys: pulumi.Input<string>;
+  /** Full Redis URL with its password (standalone: built from the Redis component). */
+  redisUrl: pulumi.Input<string>;
+  webhookSecret?: pulumi.Input<string>;
+}
+
+/** The Secret the chart references by name (`secrets.existingSecret`); every value stays a Pulumi secret. */
+export class GatewaySecrets extends pulumi.ComponentResource {
+  readonly secretName: pulumi.Output<string>;
+
+  constructor(name: string, args: GatewaySecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('socket-gateway:secrets:GatewaySecrets', name, {}, opts);
+    const data: Record<string, pulumi.Output<string>> = {
+      API_KEYS: pulumi.secret(args.apiKeys),
+      REDIS_URL: pulumi.secret(args.redisUrl),
+    };
+    if (args.jwtSecret !== undefined) data.JWT_SECRET = pulumi.secret(args.jwtSecret);
+    if (args.webhookSecret !== undefined) data.WEBHOOK_SECRET = pulumi.secret(args.webhookSecret);
+    const secret = new k8s.core.v1.Secret(
+      `${name}-secret`,
+      {
+        metadata: { name: GATEWAY_SECRET_NAME, namespace: args.namespace, labels: { 'app.kubernetes.io/part-of': 'socket-gateway' } },
+        type: 'Opaque',
+        stringData: data,
+      },
+      { parent: this, additionalSecretOutputs: ['data', 'stringData'] },
+    );
+    this.secretName = secret.metadata.name;
+    this.registerOutputs({ secretName: this.secretName });
+  }
+}

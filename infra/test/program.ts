@@ -1,0 +1,75 @@
+/**
+ * Runs the Pulumi program of one example stack under pulumi.runtime.setMocks (no engine, no
+ * cluster) and records every resource it registers. Call once per jest file: the Pulumi runtime
+ * keeps process-wide state.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import { parse } from 'yaml';
+
+export const INFRA_DIR = path.resolve(__dirname, '..');
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  parent?: string;
+}
+
+/** Plain config of an example stack file, keys without the project prefix. */
+export function stackConfig(stack: string): Record<string, unknown> {
+  const doc = parse(readFileSync(path.join(INFRA_DIR, `Pulumi.${stack}.yaml`), 'utf8'));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc.config ?? {})) out[k.replace(/^socket-gateway:/, '')] = v;
+  return out;
+}
+
+export async function runProgram(stack: string, secrets: Record<string, string>): Promise<{ resources: RecordedResource[]; outputs: Record<string, { value: unknown; secret: boolean }> }> {
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...stackConfig(stack), ...secrets })) config[`socket-gateway:${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((k) => `socket-gateway:${k}`));
+
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call(args) {
+        return args.inputs;
+      },
+    },
+    'socket-gateway',
+    stack,
+    false,
+  );
+  const program: Record<string, unknown> = await import('../index');
+  const outputs: Record<string, { value: unknown; secret: boolean }> = {};
+  for (const [k, v] of Object.entries(program)) outputs[k] = await resolve(v as pulumi.Input<unknown>);
+  // Registrations are asynchronous; wait until the mock monitor has seen all of them.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(); // internal, untyped
+  return { resources, outputs };
+}
+
+/** True for a value the Pulumi SDK sent to the engine marked secret. */
+export function isSecretValue(v: unknown): boolean {
+  return !!v && typeof v === 'object' && (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+}
+
+/** The same value with every secret marker removed (what the cluster would receive). */
+export function reveal<T>(v: T): T {
+  if (isSecretValue(v)) return reveal((v as unknown as { value: T }).value);
+  if (Array.isArray(v)) return v.map(reveal) as unknown as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) as T;
+  return v;
+}
+
+/** Resolves an Output (or plain value) and tells whether Pulumi treats it as secret. */
+export async function resolve<T>(v: pulumi.Input<T>): Promise<{ value: T; secret: boolean }> {
+  if (!pulumi.Output.isInstance(v)) return { value: v as T, secret: false };
+  const out = v as pulumi.Output<T>;
+  const value = await new Promise<T>((r) => out.apply((x) => r(x)));
+  return { value, secret: await pulumi.isSecret(out) };
+}
