@@ -3,14 +3,14 @@ import { RedisServer } from '../support/redis-server';
 import { call, closeAll, collect, connect, next, until } from '../support/clients';
 import { signToken } from '../support/tokens';
 
-describe('two gateway processes on one Redis', () => {
+describe.each(['classic', 'sharded'])('two gateway processes on one Redis (%s adapter)', (adapter) => {
   let redis: RedisServer;
   let a: GatewayChild;
   let b: GatewayChild;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const env = { REDIS_URL: redis.url, RATE_LIMIT_MESSAGE_SEND: '100000' };
+    const env = { REDIS_URL: redis.url, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '100000', API_KEYS: 'multi-api-key-0123456789' };
     [a, b] = await Promise.all([GatewayChild.start({ ...env, INSTANCE_ID: 'gw-a' }), GatewayChild.start({ ...env, INSTANCE_ID: 'gw-b' })]);
   }, 60_000);
   afterEach(() => closeAll());
@@ -58,8 +58,8 @@ describe('two gateway processes on one Redis', () => {
   });
 
   it('should share a user\u2019s rate-limit budget across instances', async () => {
-    const redisB = await GatewayChild.start({ REDIS_URL: redis.url, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-c' });
-    const redisC = await GatewayChild.start({ REDIS_URL: redis.url, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-d' });
+    const redisB = await GatewayChild.start({ REDIS_URL: redis.url, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-c' });
+    const redisC = await GatewayChild.start({ REDIS_URL: redis.url, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-d' });
     try {
       const one = await on(redisB, 'limited', 'rl');
       const two = await on(redisC, 'limited', 'rl');
@@ -70,6 +70,14 @@ describe('two gateway processes on one Redis', () => {
     } finally {
       await Promise.all([redisB.stop(), redisC.stop()]);
     }
+  });
+
+  it('should disconnect a user on the other instance through the adapter (server API)', async () => {
+    const victim = await on(b, 'far-away');
+    const gone = new Promise((r) => victim.once('disconnect', r));
+    const res = await fetch(`${a.url}/api/v1/users/far-away/disconnect`, { method: 'POST', headers: { authorization: 'Bearer multi-api-key-0123456789' } });
+    expect(await res.json()).toEqual({ ok: true, disconnected: 1 });
+    await gone;
   });
 
   it('should give a history written through one instance to a client of the other', async () => {

@@ -66,10 +66,21 @@ describe('ops CLI against a live gateway', () => {
     await connect(gw.url, await signToken({ sub: 'x' }));
   });
 
+  it('reconcile-presence should report what it would change on --dry-run and reconcile otherwise', async () => {
+    await connect(gw.url, await signToken({ sub: 'present' }));
+    const dry = await ops(['reconcile-presence', '--dry-run'], env);
+    expect(dry).toMatchObject({ code: 0, stdout: expect.stringMatching(/^dry run: presence reconciled: .*"added":0.*"removed":0/m) });
+    const real = await ops(['reconcile-presence'], env);
+    expect(real.code).toBe(0);
+    expect(real.stdout).toMatch(/presence reconciled: .*"instances":1/);
+    const presence = await fetch(`${gw.url}/api/v1/users/present/presence`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(await presence.json()).toMatchObject({ ok: true, userId: 'present', status: 'online' });
+  });
+
   it('run-maintenance should run every job or one, and fail on an unknown job', async () => {
     const all = await ops(['run-maintenance'], env);
     expect(all.code).toBe(0);
-    for (const job of ['history-trim', 'key-expiry', 'orphan-cleanup']) expect(all.stdout).toMatch(new RegExp(`^${job}: success`, 'm'));
+    for (const job of ['history-trim', 'key-expiry', 'orphan-cleanup', 'presence-prune', 'inbox-expiry']) expect(all.stdout).toMatch(new RegExp(`^${job}: success`, 'm'));
     expect((await ops(['run-maintenance', 'history-trim'], env)).stdout).toMatch(/^history-trim: success/);
     const bad = await ops(['run-maintenance', 'no-such-job'], env);
     expect(bad.code).toBe(1);
