@@ -15,6 +15,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { ConnectionGateway } from './connection/connection.gateway';
+import { SlowConsumerService } from './connection/slow-consumer.service';
 import { HealthController } from './health/health.controller';
 import { MessagesGateway } from './messages/messages.gateway';
 import { MessagesService } from './messages/messages.service';
@@ -59,7 +60,11 @@ export interface AppDeps {
   clock?: Clock;
 }
 
-/** The gateway's one module; built from already-created engine, logger and metrics so tests can inject them. */
+/**
+ * The gateway's one module; built from already-created engine, logger and metrics so tests can
+ * inject them. They are provided through factories because Nest serializes `useValue` objects of
+ * dynamic modules to compute module tokens, which is slow (and warns) for an engine with live clients.
+ */
 @Module({})
 export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
@@ -68,11 +73,11 @@ export class AppModule {
       imports: [DemoModule.register(deps.config)],
       controllers: [HealthController, ChannelsApiController, AdminApiController, PresenceController, NotificationsApiController, WebhooksApiController],
       providers: [
-        { provide: GATEWAY_CONFIG, useValue: deps.config },
-        { provide: ENGINE, useValue: deps.engine },
-        { provide: LOGGER, useValue: deps.logger },
-        { provide: CLOCK, useValue: deps.clock ?? systemClock },
-        { provide: MetricsService, useValue: deps.metrics },
+        { provide: GATEWAY_CONFIG, useFactory: () => deps.config },
+        { provide: ENGINE, useFactory: () => deps.engine },
+        { provide: LOGGER, useFactory: () => deps.logger },
+        { provide: CLOCK, useFactory: () => deps.clock ?? systemClock },
+        { provide: MetricsService, useFactory: () => deps.metrics },
         WsExceptionFilter,
         TokenVerifier,
         IpRulesService,
@@ -106,6 +111,7 @@ export class AppModule {
         ThreadsService,
         ReadReceiptsService,
         ConnectionGateway,
+        SlowConsumerService,
         PresenceGateway,
         TypingGateway,
         ThreadsGateway,

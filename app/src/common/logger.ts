@@ -53,14 +53,22 @@ export class JsonLogger implements LoggerService {
 
   debugEvent(event: string, fields?: LogFields): void { this.emit('debug', event, fields); }
   info(event: string, fields?: LogFields): void { this.emit('info', event, fields); }
-  warn(event: string, fields?: LogFields): void { this.emit('warn', event, fields); }
-  error(event: string, fields?: LogFields | string): void {
-    this.emit('error', event, typeof fields === 'string' ? { metadata: { detail: fields } } : fields);
+
+  /** Our calls pass (event, fields); Nest's LoggerService calls pass (message, context). */
+  warn(event: string, fields?: LogFields | string): void {
+    if (typeof fields === 'string') this.emit('warn', 'nest', { metadata: { message: event, context: fields } });
+    else this.emit('warn', event, fields);
   }
 
-  // Nest's LoggerService: framework messages become `nest` events.
+  error(event: string, fields?: LogFields | string, context?: string): void {
+    if (typeof fields === 'string' || context !== undefined) {
+      this.emit('error', 'nest', { metadata: { message: event, stack: fields, context } });
+    } else this.emit('error', event, fields);
+  }
+
+  // Nest's LoggerService: framework start-up chatter is debug; warnings and errors stay visible.
   log(message: unknown, context?: string): void {
-    this.emit('info', 'nest', { metadata: { message: String(message), context } });
+    this.emit('debug', 'nest', { metadata: { message: String(message), context } });
   }
   debug(message: unknown, context?: string): void {
     this.emit('debug', 'nest', { metadata: { message: String(message), context } });
