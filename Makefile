@@ -3,7 +3,7 @@ SHELL := /bin/bash -o pipefail
 PORT ?= 3000
 BIN := node_modules/.bin
 
-.PHONY: help install build run test test-only lint dashboards chart smoke clean
+.PHONY: help install build run test test-only lint dashboards chart smoke audit fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ chart: tmp/bin/helm ## helm lint --strict the chart with its defaults and every 
 
 smoke: build ## check a live gateway: make smoke URL=https://… TOKEN=…
 	node dist/app/src/client/smoke.cli.js --url $(URL) --token $(TOKEN)
+
+audit: ## npm audit of production deps; fails on undocumented high/critical (exit 2 = audit endpoint unreachable)
+	scripts/audit.sh
+
+fuzz: install ## the fuzzers with another seed: make fuzz SEED=123
+	FUZZ_SEED=$(SEED) $(BIN)/jest app/test/security/fuzz-events.spec.ts app/test/security/raw-frames.spec.ts
 
 lint: install ## type-check everything
 	$(BIN)/tsc -p tsconfig.json --noEmit

@@ -1,4 +1,4 @@
-import { UseFilters } from '@nestjs/common';
+import { Inject, UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import type { AuthRefreshPayload } from '../contracts/events';
@@ -7,11 +7,18 @@ import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { SessionService } from './session.service';
 import { expireSocket } from './expire-socket';
 import { rooms } from '../socket/rooms';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
+import { contextOf } from '../common/socket-context.factory';
+import { ChannelsService } from '../channels/channels.service';
 
 @WebSocketGateway()
 @UseFilters(WsExceptionFilter)
 export class AuthGateway {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly sessions: SessionService,
+    private readonly channels: ChannelsService,
+  ) {}
 
   @SubscribeMessage('auth:refresh')
   async refresh(@ConnectedSocket() socket: Socket, @MessageBody(payload('auth:refresh')) p: AuthRefreshPayload) {
@@ -21,6 +28,7 @@ export class AuthGateway {
     if (previous.jti && previous.jti !== user.jti) socket.leave(rooms.token(previous.jti));
     if (user.jti) socket.join(rooms.token(user.jti));
     this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
+    await this.channels.leaveUngranted(contextOf(socket, this.config.instanceId), [...socket.rooms]);
     return { ok: true, expiresAt: user.expiresAt };
   }
 }

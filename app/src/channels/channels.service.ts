@@ -85,6 +85,26 @@ export class ChannelsService {
     return { left: true };
   }
 
+  /**
+   * After `auth:refresh`: grants are checked on join only, so a token that no longer grants a
+   * channel (or a role that lost `join:any`) must also take the socket out of that channel and
+   * its threads, else it would keep reading and writing there until it disconnects.
+   */
+  async leaveUngranted(ctx: SocketContext, joinedRooms: readonly string[]): Promise<string[]> {
+    const dropped: string[] = [];
+    for (const room of joinedRooms) {
+      // Channel ids never contain ':', so the second segment of `channel:<id>` / `thread:<id>:<t>` is the channel.
+      const m = /^(channel|thread):([^:]+)/.exec(room);
+      if (!m || canAccessChannel(ctx.user, m[2])) continue;
+      if (m[1] === 'thread') {
+        ctx.rooms.leave(room);
+      } else if ((await this.leave(ctx, m[2])).left) {
+        dropped.push(m[2]);
+      }
+    }
+    return dropped;
+  }
+
   /** Called when a socket goes away: releases every channel membership it held. */
   async leaveAll(userId: string, socketKey: string, channelIds: string[]): Promise<void> {
     await Promise.all(channelIds.map((c) => this.removeMembership(userId, socketKey, c)));
