@@ -15,7 +15,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { ConnectionGateway } from './connection/connection.gateway';
-import { SlowConsumerService } from './connection/slow-consumer.service';
+import { SlowConsumerGuard } from './socket/slow-consumer.guard';
 import { HealthController } from './health/health.controller';
 import { MessagesGateway } from './messages/messages.gateway';
 import { MessagesService } from './messages/messages.service';
@@ -111,7 +111,7 @@ export class AppModule {
         ThreadsService,
         ReadReceiptsService,
         ConnectionGateway,
-        SlowConsumerService,
+        SlowConsumerGuard,
         PresenceGateway,
         TypingGateway,
         ThreadsGateway,

@@ -47,6 +47,13 @@ export interface GatewayConfig {
   pingIntervalMs: number;
   pingTimeoutMs: number;
   maxHttpBufferSize: number;
+  /**
+   * Outgoing bytes a socket may have waiting on this instance (Engine.IO write buffer plus the
+   * WebSocket's unsent bytes); a client that stops reading is disconnected past it, so one stalled
+   * consumer cannot hold the instance's memory until the heartbeat times it out.
+   * @default 4194304 (4 MiB)
+   */
+  maxSocketBufferBytes: number;
   logLevel: LogLevel;
   rateLimits: RateLimits;
   rejoinGraceMs: number;
@@ -216,6 +223,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     pingIntervalMs: r.int('PING_INTERVAL_MS', 25000, 1000, 600000),
     pingTimeoutMs: r.int('PING_TIMEOUT_MS', 20000, 1000, 600000),
     maxHttpBufferSize: r.int('MAX_HTTP_BUFFER_SIZE', 1_000_000, 1024, 100_000_000),
+    maxSocketBufferBytes: r.int('MAX_SOCKET_BUFFER_BYTES', 4_194_304, 65_536, 1_000_000_000),
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     rateLimits: {
       'message:send': r.int('RATE_LIMIT_MESSAGE_SEND', 60, 1, 1_000_000),

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Server } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import type { InterServerEvents, ServerToClientEvents } from '../contracts/events';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type BusEvent, type Engine } from '../engine/engine.ports';
@@ -123,6 +123,11 @@ export class Broadcaster implements OnApplicationShutdown {
   /** Socket.IO rooms on this instance, including each socket's own room. */
   roomCount(): number {
     return this.server?.of('/').adapter.rooms.size ?? 0;
+  }
+
+  /** The sockets connected to this instance (for the slow-consumer sweep). */
+  localSockets(): Iterable<Socket> {
+    return this.server ? this.server.of('/').sockets.values() : [];
   }
 
   /** Ids of the sockets connected to this instance (for draining and connection resets). */

@@ -5,6 +5,14 @@ import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { freePort } from './free-port';
 
+export interface RedisServerOptions {
+  /**
+   * Append-only file with `appendfsync always`, so data acknowledged before a SIGKILL is there
+   * after `restart()` (as with a persistent production Redis). Off by default: a restart starts empty.
+   */
+  persistent?: boolean;
+}
+
 /**
  * A real `redis-server` on a free port, owned by one test file, that tests can kill and restart
  * on the same port (to simulate an outage).
@@ -13,10 +21,10 @@ export class RedisServer {
   private proc: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'sg-redis-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, private readonly opts: RedisServerOptions) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), opts);
     await server.restart();
     return server;
   }
@@ -28,9 +36,10 @@ export class RedisServer {
   /** Starts (again) on the same port; resolves once it accepts connections. */
   async restart(): Promise<void> {
     if (this.proc) return;
+    const persistence = this.opts.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const proc = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--loglevel', 'warning'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir, '--loglevel', 'warning'],
       { stdio: 'ignore' },
     );
     this.proc = proc;

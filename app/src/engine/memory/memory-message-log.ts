@@ -12,6 +12,9 @@ interface ChannelState {
   createdAt: number;
 }
 
+/** Retries come within minutes; remembering the last 100k sends covers them on one instance. */
+export const MAX_IDEMPOTENCY_KEYS = 100_000;
+
 /** Single-instance MessageLog; the bus is an in-process call. */
 export class MemoryMessageLog implements MessageLog {
   private readonly channels = new Map<string, ChannelState>();
@@ -53,6 +56,14 @@ export class MemoryMessageLog implements MessageLog {
     s.messages.push(message);
     if (s.messages.length > this.maxLen) s.messages.splice(0, s.messages.length - this.maxLen);
     this.idempotency.set(key, { channelId: input.channelId, seq, message, expiresAt: input.now + this.idempotencyTtlMs });
+    // Without a bound a busy single instance would keep every message for IDEMPOTENCY_TTL_SEC;
+    // Maps iterate in insertion order, so the first keys are the oldest sends.
+    if (this.idempotency.size > MAX_IDEMPOTENCY_KEYS) {
+      for (const k of this.idempotency.keys()) {
+        this.idempotency.delete(k);
+        if (this.idempotency.size <= MAX_IDEMPOTENCY_KEYS) break;
+      }
+    }
     this.listener?.({ kind: 'message:new', message });
     return { message, duplicate: false };
   }
