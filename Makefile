@@ -3,7 +3,7 @@ SHELL := /bin/bash -o pipefail
 PORT ?= 3000
 BIN := node_modules/.bin
 
-.PHONY: help install build run test test-only lint dashboards chart smoke audit fuzz chaos clean
+.PHONY: help install build run test test-only lint dashboards chart smoke audit fuzz chaos bench e2e-prometheus clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ chart: tmp/bin/helm ## helm lint --strict the chart with its defaults and every 
 
 smoke: build ## check a live gateway: make smoke URL=https://… TOKEN=…
 	node dist/app/src/client/smoke.cli.js --url $(URL) --token $(TOKEN)
+
+bench: build ## benchmark the gateway against bare Socket.IO; writes app/bench/results/ and the runbook's capacity table
+	node -r ./app/bench/register-ts.js app/bench/bench.cli.ts $(ARGS)
+
+e2e-prometheus: install ## dashboards and alerts against a real Prometheus (~30 s)
+	$(BIN)/jest alerts/prometheus-e2e.spec.ts dashboards/exported-metrics.spec.ts
 
 chaos: install ## fault suite: Redis outage, SIGKILL, drain under load, flaky network (60 s), slow consumer
 	CHAOS_FLAKY_SECONDS=60 $(BIN)/jest app/test/chaos --runInBand

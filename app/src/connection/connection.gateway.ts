@@ -37,8 +37,9 @@ export class ConnectionGateway implements OnGatewayConnection {
     const user = socket.data.user as AuthenticatedUser;
     this.guard.opened();
     this.metrics.connections.inc({ result: 'accepted' });
-    // 'disconnecting' still sees the socket's rooms; 'disconnect' would not.
-    socket.once('disconnecting', (reason) => this.onDisconnecting(socket, reason));
+    // 'disconnecting' still sees the socket's rooms; 'disconnect' would not. It fires once, so one
+    // listener shared by every socket does, without a closure (and a `once` wrapper) per socket.
+    socket.on('disconnecting', this.disconnecting);
     socket.join(user.jti ? [rooms.user(user.userId), rooms.token(user.jti)] : rooms.user(user.userId));
     this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
     const now = this.clock.now();
@@ -56,6 +57,11 @@ export class ConnectionGateway implements OnGatewayConnection {
     this.metrics.connectDuration.observe(Math.max(0, now - (socket.data.connectedAt ?? now)) / 1000);
     this.logger.debugEvent('connection.ready', { userId: user.userId, metadata: { socketId: socket.id } });
   }
+
+  private readonly disconnecting = ((gateway: ConnectionGateway) =>
+    function onDisconnecting(this: Socket, reason: string): void {
+      gateway.onDisconnecting(this, reason);
+    })(this);
 
   private onDisconnecting(socket: Socket, reason: string): void {
     const user = socket.data.user as AuthenticatedUser;
