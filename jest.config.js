@@ -1,13 +1,5 @@
 /** Every test of the repository runs through this one config (see README "Tests"). */
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
+const swc = require('./scripts/swc-options');
 
 module.exports = {
   testEnvironment: 'node',

@@ -6,8 +6,11 @@ export const ALERTS_DIR = join(__dirname, '..');
 export const RULES_FILE = join(ALERTS_DIR, 'socket-gateway.rules.yaml');
 export const TESTS_DIR = join(ALERTS_DIR, 'tests');
 
+/** A CamelCase alert name with the `SocketGateway` prefix. */
+export type AlertName = string;
+
 export interface AlertingRule {
-  alert: string;
+  alert: AlertName;
   expr: string;
   for?: string;
   labels: Record<string, string>;

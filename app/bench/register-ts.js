@@ -9,15 +9,7 @@ const { readFileSync } = require('node:fs');
 const Module = require('node:module');
 const { transformSync } = require('@swc/core');
 
-const options = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
+const options = require('../../scripts/swc-options');
 
 Module._extensions['.ts'] = function compileTs(module, filename) {
   const { code } = transformSync(readFileSync(filename, 'utf8'), { ...options, filename });
