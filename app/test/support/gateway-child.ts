@@ -19,9 +19,16 @@ export class GatewayChild {
   private constructor(readonly port: number, readonly metricsPort: number, readonly env: Record<string, string>) {}
 
   static async start(env: Record<string, string> = {}): Promise<GatewayChild> {
-    const child = new GatewayChild(await freePort(), await freePort(), env);
-    await child.restart();
-    return child;
+    // A port found free can be taken by a parallel suite before the child binds it: draw again.
+    for (let attempt = 1; ; attempt++) {
+      const child = new GatewayChild(await freePort(), await freePort(), env);
+      try {
+        await child.restart();
+        return child;
+      } catch (err) {
+        if (attempt >= 3 || !child.output.some((l) => l.includes('EADDRINUSE'))) throw err;
+      }
+    }
   }
 
   get url(): string {
