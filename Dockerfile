@@ -2,7 +2,8 @@
 # Socket gateway image: compiled in one stage, production dependencies in another, and a slim
 # runtime that runs as uid 1000 with nothing writable but /tmp (see helm/socket-gateway).
 
-ARG NODE_IMAGE=node:20-slim
+# The exact Node of .nvmrc (the version every test runs on); bump both together.
+ARG NODE_IMAGE=node:26.12.1-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src

@@ -2,6 +2,12 @@ SHELL := /bin/bash -o pipefail
 .DEFAULT_GOAL := help
 PORT ?= 3000
 BIN := node_modules/.bin
+# Every Node command runs on the Node major pinned in .nvmrc (scripts/setup-node.sh fetches it on
+# Linux x64 when the machine's own node is another major; elsewhere, install it yourself).
+NODE := scripts/with-node.sh
+# NestJS 12 and jose 6 are ES modules; jest loads them from our CommonJS tests through Node's
+# require(esm), which its module registry only supports with VM modules enabled.
+JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) $(BIN)/jest
 
 .PHONY: help install build run test test-only lint dashboards chart smoke audit fuzz chaos bench e2e-prometheus clean
 
@@ -9,13 +15,14 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund
+	$(NODE) npm ci --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 
 build: install ## compile the gateway to dist/
-	$(BIN)/tsc -p tsconfig.build.json
+	$(NODE) $(BIN)/tsc -p tsconfig.build.json
+	$(NODE) node scripts/build-sdk-bundle.js
 
 tmp/dev-jwt-secret:
 	@mkdir -p tmp
@@ -23,8 +30,8 @@ tmp/dev-jwt-secret:
 	@chmod 600 $@
 
 run: build tmp/dev-jwt-secret ## run the gateway locally: memory engine, generated dev secret, demo page on
-	@node dist/app/src/tools/dev-tokens.js --secret-file tmp/dev-jwt-secret --port $(PORT)
-	JWT_SECRET="$$(cat tmp/dev-jwt-secret)" DEMO_PAGE=true PORT=$(PORT) METRICS_PORT=$${METRICS_PORT:-9464} node dist/app/src/main.js
+	@$(NODE) node dist/app/src/tools/dev-tokens.js --secret-file tmp/dev-jwt-secret --port $(PORT)
+	JWT_SECRET="$$(cat tmp/dev-jwt-secret)" DEMO_PAGE=true PORT=$(PORT) METRICS_PORT=$${METRICS_PORT:-9464} $(NODE) node dist/app/src/main.js
 
 test: install ## install what the tests need (Debian packages, helm) and run every test
 	./scripts/install-system-deps.sh
@@ -32,10 +39,11 @@ test: install ## install what the tests need (Debian packages, helm) and run eve
 
 test-only: ## run every test (jest), writing tmp/jest-results.json
 	@mkdir -p tmp
-	$(BIN)/jest --json --outputFile=tmp/jest-results.json
+	@$(NODE) node -e 'console.log("tests run on Node " + process.version)'
+	$(JEST) --json --outputFile=tmp/jest-results.json
 
 dashboards: install ## regenerate dashboards/generated/*.json from dashboards/src
-	npm run dashboards
+	$(NODE) npm run dashboards
 
 tmp/bin/helm: install
 	sh scripts/setup-helm.sh
@@ -45,25 +53,25 @@ chart: tmp/bin/helm ## helm lint --strict the chart with its defaults and every 
 	for f in helm/socket-gateway/ci/*.yaml; do tmp/bin/helm lint --strict helm/socket-gateway -f $$f || exit 1; done
 
 smoke: build ## check a live gateway: make smoke URL=https://… TOKEN=…
-	node dist/app/src/client/smoke.cli.js --url $(URL) --token $(TOKEN)
+	$(NODE) node dist/app/src/client/smoke.cli.js --url $(URL) --token $(TOKEN)
 
 bench: build ## benchmark the gateway against bare Socket.IO; writes app/bench/results/ and the runbook's capacity table
-	node -r ./app/bench/register-ts.js app/bench/bench.cli.ts $(ARGS)
+	$(NODE) node -r ./app/bench/register-ts.js app/bench/bench.cli.ts $(ARGS)
 
 e2e-prometheus: install ## dashboards and alerts against a real Prometheus (~30 s)
-	$(BIN)/jest alerts/prometheus-e2e.spec.ts dashboards/exported-metrics.spec.ts
+	$(JEST) alerts/prometheus-e2e.spec.ts dashboards/exported-metrics.spec.ts
 
 chaos: install ## fault suite: Redis outage, SIGKILL, drain under load, flaky network (60 s), slow consumer
-	CHAOS_FLAKY_SECONDS=60 $(BIN)/jest app/test/chaos --runInBand
+	CHAOS_FLAKY_SECONDS=60 $(JEST) app/test/chaos --runInBand
 
 audit: ## npm audit of production deps; fails on undocumented high/critical (exit 2 = audit endpoint unreachable)
 	scripts/audit.sh
 
 fuzz: install ## the fuzzers with another seed: make fuzz SEED=123
-	FUZZ_SEED=$(SEED) $(BIN)/jest app/test/security/fuzz-events.spec.ts app/test/security/raw-frames.spec.ts
+	FUZZ_SEED=$(SEED) $(JEST) app/test/security/fuzz-events.spec.ts app/test/security/raw-frames.spec.ts
 
 lint: install ## type-check everything
-	$(BIN)/tsc -p tsconfig.json --noEmit
+	$(NODE) $(BIN)/tsc -p tsconfig.json --noEmit
 
 clean: ## remove build output and local tool downloads
 	rm -rf dist tmp

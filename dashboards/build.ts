@@ -1,8 +1,8 @@
-/// <reference path="./src/grafana-sdk.d.ts" />
 /**
  * Writes dashboards/generated/*.json from the TypeScript builders, or with --check only reports
  * files that are stale. Run through `npm run dashboards` / `npm run dashboards:check`, which
- * compile with tsc into tmp/ first (Node 20 cannot run TypeScript by itself).
+ * compile with tsc into tmp/ first (Node strips types but does not resolve this tree's
+ * extensionless imports).
  */
 import { mkdirSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

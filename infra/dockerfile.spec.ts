@@ -1,5 +1,5 @@
 /**
- * Static checks of the image definition (no Docker engine here): multi-stage Node 20 slim,
+ * Static checks of the image definition (no Docker engine here): multi-stage Node slim (.nvmrc),
  * production dependencies only, non-root, read-only-root friendly, signals reaching node, and
  * the ops/smoke CLIs inside.
  */
@@ -53,9 +53,18 @@ const runtime = dockerfile.stages[dockerfile.stages.length - 1];
 const ops = (s: Stage, op: string) => s.body.filter((i) => i.op === op);
 
 describe('Dockerfile', () => {
-  it('should build in several stages, all from Node 20 slim', () => {
+  it('should build in several stages, all from the slim image of the exact Node the tests run on (.nvmrc)', () => {
+    const nvmrc = readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim();
+    expect(nvmrc).toMatch(/^\d+\.\d+\.\d+$/);
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
-    for (const s of dockerfile.stages) expect(s.from).toMatch(/^node:20(\.\d+)*-(bookworm-)?slim(@sha256:[a-f0-9]{64})?$/);
+    for (const s of dockerfile.stages) expect(s.from).toMatch(new RegExp(`^node:${nvmrc.replace(/\./g, '\\.')}-(bookworm-|trixie-)?slim(@sha256:[a-f0-9]{64})?$`));
+  });
+
+  it('should require that Node major in engines.node, with matching @types/node', () => {
+    const major = readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim().split('.')[0];
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.engines.node).toBe(`^${major}.0.0`);
+    expect(pkg.devDependencies['@types/node'].split('.')[0]).toBe(major);
   });
 
   it('should ship only production dependencies, installed from the lockfile', () => {

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, DiscoveryModule } from '@nestjs/core';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/config';
 import { CLOCK, systemClock, type Clock } from './common/clock';
 import { LOGGER, type JsonLogger } from './common/logger';
@@ -21,6 +21,7 @@ import { MessagesGateway } from './messages/messages.gateway';
 import { MessagesService } from './messages/messages.service';
 import { RateLimitService } from './rate-limit/rate-limit.service';
 import { Broadcaster } from './socket/broadcaster';
+import { EventDispatcher } from './socket/event-dispatcher';
 import { DemoModule } from './demo/demo.module';
 import { DrainService } from './lifecycle/drain.service';
 import { InstanceHeartbeatService } from './lifecycle/instance-heartbeat.service';
@@ -70,7 +71,7 @@ export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
     return {
       module: AppModule,
-      imports: [DemoModule.register(deps.config)],
+      imports: [DiscoveryModule, DemoModule.register(deps.config)],
       controllers: [HealthController, ChannelsApiController, AdminApiController, PresenceController, NotificationsApiController, WebhooksApiController],
       providers: [
         { provide: GATEWAY_CONFIG, useFactory: () => deps.config },
@@ -79,6 +80,7 @@ export class AppModule {
         { provide: CLOCK, useFactory: () => deps.clock ?? systemClock },
         { provide: MetricsService, useFactory: () => deps.metrics },
         WsExceptionFilter,
+        EventDispatcher,
         TokenVerifier,
         IpRulesService,
         ConnectionGuardService,

@@ -32,9 +32,10 @@ async function status(url: string): Promise<number> {
  * and asks it which of the candidate paths it serves with 200 on each named port.
  */
 export async function servedEndpoints(env: Record<string, string>, candidates: string[]): Promise<AppEndpoints> {
-  const { loadConfig } = await import('../../app/src/config/config');
-  const { startGateway } = await import('../../app/src/bootstrap');
-  const { JsonLogger } = await import('../../app/src/common/logger');
+  // Loaded on demand: rendering checks that never boot the app should not pay for Nest.
+  const { loadConfig } = require('../../app/src/config/config') as typeof import('../../app/src/config/config.js');
+  const { startGateway } = require('../../app/src/bootstrap') as typeof import('../../app/src/bootstrap.js');
+  const { JsonLogger } = require('../../app/src/common/logger') as typeof import('../../app/src/common/logger.js');
   const config = loadConfig({ ...env, PORT: '0', METRICS_PORT: '0', REDIS_URL: '', LOG_LEVEL: 'silent' });
   const gateway = await startGateway(config, { defaultMetrics: false, logger: new JsonLogger('silent') });
   try {

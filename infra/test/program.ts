@@ -45,7 +45,8 @@ export async function runProgram(stack: string, secrets: Record<string, string>)
     stack,
     false,
   );
-  const program: Record<string, unknown> = await import('../index');
+  // Required only now: the program must load after setMocks above.
+  const program = require('../index') as Record<string, unknown>;
   const outputs: Record<string, { value: unknown; secret: boolean }> = {};
   for (const [k, v] of Object.entries(program)) outputs[k] = await resolve(v as pulumi.Input<unknown>);
   // Registrations are asynchronous; wait until the mock monitor has seen all of them.

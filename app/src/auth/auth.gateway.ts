@@ -1,18 +1,15 @@
-import { Inject, UseFilters } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { Inject } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { AuthRefreshPayload } from '../contracts/events';
-import { payload } from '../common/payload.pipe';
-import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { SessionService } from './session.service';
 import { expireSocket } from './expire-socket';
 import { rooms } from '../socket/rooms';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { contextOf } from '../common/socket-context.factory';
 import { ChannelsService } from '../channels/channels.service';
+import { EventGateway, OnEvent } from '../socket/on-event.decorator';
 
-@WebSocketGateway()
-@UseFilters(WsExceptionFilter)
+@EventGateway()
 export class AuthGateway {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -20,8 +17,8 @@ export class AuthGateway {
     private readonly channels: ChannelsService,
   ) {}
 
-  @SubscribeMessage('auth:refresh')
-  async refresh(@ConnectedSocket() socket: Socket, @MessageBody(payload('auth:refresh')) p: AuthRefreshPayload) {
+  @OnEvent('auth:refresh')
+  async refresh(socket: Socket, p: AuthRefreshPayload) {
     const previous = socket.data.user;
     const user = await this.sessions.refresh(previous, p.token);
     socket.data.user = user;

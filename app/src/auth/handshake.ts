@@ -1,4 +1,6 @@
-import type { Handshake } from 'socket.io/dist/socket-types';
+import type { Socket } from 'socket.io';
+
+type Handshake = Socket['handshake'];
 
 /** The one token extractor: `auth.token` first, then an `Authorization: Bearer` header. */
 export function extractToken(handshake: Pick<Handshake, 'auth' | 'headers'>): string | undefined {

@@ -44,7 +44,7 @@ interface Resolved {
 /**
  * The gateway client (README in this folder): one connection with SDK-owned reconnects,
  * per-channel ordered delivery with replay and gap filling, and an outbox that survives
- * disconnects. Runs in browsers and Node 20+.
+ * disconnects. Runs in browsers and Node.
  */
 export class GatewayClient {
   private readonly o: Resolved;

@@ -1,4 +1,4 @@
-import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import { toErrorBody } from './gateway-error';
 import { LOGGER, type JsonLogger } from './logger';
@@ -6,22 +6,19 @@ import { MetricsService } from '../metrics/metrics.service';
 import { markActiveSpanError } from '../tracing/spans';
 
 /**
- * The one place handler errors become answers: an `{ ok: false, error }` ack when the client
- * passed a callback, else an `{entity}:error` event. Unknown errors are logged with their stack
- * here and reach the client only as INTERNAL_ERROR.
+ * The one place handler errors become answers (the EventDispatcher hands it every error): an
+ * `{ ok: false, error }` ack when the client passed a callback, else an `{entity}:error` event.
+ * Unknown errors are logged with their stack here and reach the client only as INTERNAL_ERROR.
  */
-@Catch()
-export class WsExceptionFilter implements ExceptionFilter {
+@Injectable()
+export class WsExceptionFilter {
   constructor(
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
   ) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
-    // Args as bound by GatewayIoAdapter: [socket, data, ack, pattern].
-    const [socket, , ack, pattern] = host.getArgs() as [Socket, unknown, unknown, string];
+  respond(socket: Socket, event: string, ack: ((r: unknown) => void) | undefined, exception: unknown): void {
     const body = toErrorBody(exception);
-    const event = typeof pattern === 'string' ? pattern : 'unknown';
     this.metrics.errors.inc({ code: body.code });
     markActiveSpanError(body.code);
     this.metrics.events.inc({ event, result: body.code });

@@ -1,11 +1,10 @@
-import { Inject, UseFilters } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import type { AuthenticatedUser } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { LOGGER, type JsonLogger } from '../common/logger';
-import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { ConnectionGuardService } from '../auth/connection-guard.service';
 import { SessionService } from '../auth/session.service';
 import { expireSocket } from '../auth/expire-socket';
@@ -18,7 +17,6 @@ import { CHANNEL_ROOM_PREFIX, rooms } from '../socket/rooms';
 
 /** Connection lifecycle: ready on connect, full cleanup on disconnect. */
 @WebSocketGateway()
-@UseFilters(WsExceptionFilter)
 export class ConnectionGateway implements OnGatewayConnection {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,

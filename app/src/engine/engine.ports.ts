@@ -174,6 +174,11 @@ export interface Engine {
   readonly webhooks: WebhookQueue;
   /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
+  /**
+   * Connections for the Socket.IO Redis adapter (ready when resolved; closed with the engine), or
+   * null when instances share no pub/sub (the memory engine keeps rooms in-process).
+   */
+  createAdapterClients(): Promise<{ pubClient: unknown; subClient: unknown } | null>;
   close(): Promise<void>;
 }
 

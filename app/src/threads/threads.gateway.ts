@@ -1,28 +1,25 @@
-import { Inject, UseFilters } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { Inject } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { ThreadPayload } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
-import { payload } from '../common/payload.pipe';
 import { contextOf } from '../common/socket-context.factory';
-import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { ThreadsService } from './threads.service';
+import { EventGateway, OnEvent } from '../socket/on-event.decorator';
 
-@WebSocketGateway()
-@UseFilters(WsExceptionFilter)
+@EventGateway()
 export class ThreadsGateway {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly threads: ThreadsService,
   ) {}
 
-  @SubscribeMessage('thread:join')
-  async join(@ConnectedSocket() socket: Socket, @MessageBody(payload('thread:join')) p: ThreadPayload) {
+  @OnEvent('thread:join')
+  async join(socket: Socket, p: ThreadPayload) {
     return { ok: true, ...(await this.threads.join(contextOf(socket, this.config.instanceId), p)) };
   }
 
-  @SubscribeMessage('thread:leave')
-  leave(@ConnectedSocket() socket: Socket, @MessageBody(payload('thread:leave')) p: ThreadPayload) {
+  @OnEvent('thread:leave')
+  leave(socket: Socket, p: ThreadPayload) {
     return { ok: true, ...this.threads.leave(contextOf(socket, this.config.instanceId), p) };
   }
 }

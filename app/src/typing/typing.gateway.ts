@@ -1,15 +1,12 @@
-import { Inject, UseFilters } from '@nestjs/common';
-import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { Inject } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { TypingPayload } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
-import { payload } from '../common/payload.pipe';
 import { contextOf } from '../common/socket-context.factory';
-import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { TypingService } from './typing.service';
+import { EventGateway, OnEvent } from '../socket/on-event.decorator';
 
-@WebSocketGateway()
-@UseFilters(WsExceptionFilter)
+@EventGateway()
 export class TypingGateway {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -17,8 +14,8 @@ export class TypingGateway {
   ) {}
 
   /** The ack is optional: typing is usually fire-and-forget; errors then arrive as `user:error`. */
-  @SubscribeMessage('user:typing')
-  async typing(@ConnectedSocket() socket: Socket, @MessageBody(payload('user:typing')) p: TypingPayload) {
+  @OnEvent('user:typing')
+  async typing(socket: Socket, p: TypingPayload) {
     await this.typingService.typing(contextOf(socket, this.config.instanceId), p);
     return { ok: true };
   }

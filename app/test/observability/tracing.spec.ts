@@ -1,6 +1,6 @@
-import { SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { enableSpans } from '../../src/tracing/spans';
 import { tracingConfigured } from '../../src/tracing/tracing';
 import { startTestGateway } from '../support/gateway';
@@ -10,12 +10,15 @@ import { signToken } from '../support/tokens';
 
 describe('tracing', () => {
   const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  const contextManager = new AsyncLocalStorageContextManager();
   let redis: RedisServer;
   let gw: Awaited<ReturnType<typeof startTestGateway>>;
 
   beforeAll(async () => {
-    provider.register();
+    // What NodeSDK.start() does in the app: a global provider and an AsyncLocalStorage context.
+    context.setGlobalContextManager(contextManager.enable());
+    trace.setGlobalTracerProvider(provider);
     enableSpans(true);
     redis = await RedisServer.start();
     gw = await startTestGateway({ REDIS_URL: redis.url });
@@ -26,6 +29,8 @@ describe('tracing', () => {
     await redis.stop();
     enableSpans(false);
     await provider.shutdown();
+    trace.disable();
+    context.disable();
   });
 
   it('should be off unless an OTEL exporter is configured', () => {
@@ -48,7 +53,7 @@ describe('tracing', () => {
     const send = spans.find((x) => x.name === 'event message:send')!;
     expect(send.attributes).toMatchObject({ 'socket_gateway.event': 'message:send', 'enduser.id': 'traced' });
     expect(send.status.code).not.toBe(SpanStatusCode.ERROR);
-    const children = spans.filter((x) => x.parentSpanId === send.spanContext().spanId).map((x) => x.name);
+    const children = spans.filter((x) => x.parentSpanContext?.spanId === send.spanContext().spanId).map((x) => x.name);
     expect(children).toEqual(expect.arrayContaining(['redis rate_consume', 'redis append']));
     expect(spans.find((x) => x.name === 'redis append')!.spanContext().traceId).toBe(send.spanContext().traceId);
   });

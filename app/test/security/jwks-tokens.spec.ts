@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { startTestGateway } from '../support/gateway';
 import { closeAll, connect, connectRefused } from '../support/clients';
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
-interface Key { kid: string; alg: 'RS256' | 'ES256'; privateKey: KeyLike; publicKey: KeyLike; jwk: JWK }
+interface Key { kid: string; alg: 'RS256' | 'ES256'; privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK }
 
 async function makeKey(kid: string, alg: Key['alg']): Promise<Key> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });

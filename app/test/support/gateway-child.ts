@@ -70,7 +70,8 @@ export class GatewayChild {
         resolve();
       });
     });
-    await this.waitHealthy(15_000);
+    // Generous: several suites start gateways at once on a 2-core machine; healthy usually comes in ~1 s.
+    await this.waitHealthy(30_000);
   }
 
   private async waitHealthy(timeoutMs: number): Promise<void> {

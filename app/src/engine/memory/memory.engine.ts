@@ -40,5 +40,9 @@ export class MemoryEngine implements Engine {
 
   async ping(): Promise<void> {}
 
+  async createAdapterClients(): Promise<null> {
+    return null;
+  }
+
   async close(): Promise<void> {}
 }
