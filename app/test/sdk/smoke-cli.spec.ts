@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startTestGateway } from '../support/gateway';
 import { freePort } from '../support/free-port';
+import { smokeToken } from '../../src/client/smoke-token';
 import { signToken, TEST_SECRET } from '../support/tokens';
 
 const CLI = join(__dirname, '..', '..', '..', 'dist', 'app', 'src', 'client', 'smoke.cli.js');
@@ -70,7 +71,6 @@ describe('smoke CLI', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^connected to .* as smoke:[0-9a-f]{8} \(instance/m);
-    const { smokeToken } = await import('../../src/client/smoke-token');
     const minted = await smokeToken(undefined, { JWT_SECRET: TEST_SECRET });
     const claims = JSON.parse(Buffer.from(('token' in minted ? minted.token : '').split('.')[1], 'base64url').toString());
     expect(claims.exp - claims.iat).toBe(60);
