@@ -39,7 +39,7 @@ ARG BUILD_COMMIT=unknown
 ENV BUILD_COMMIT=${BUILD_COMMIT}
 # The node images' `node` user; numeric so runAsNonRoot can verify it.
 USER 1000:1000
-EXPOSE 3000 9464
+EXPOSE 3000 3001 9464
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:3000/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

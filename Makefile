@@ -31,7 +31,7 @@ tmp/dev-jwt-secret:
 
 run: build tmp/dev-jwt-secret ## run the gateway locally: memory engine, generated dev secret, demo page on
 	@$(NODE) node dist/app/src/tools/dev-tokens.js --secret-file tmp/dev-jwt-secret --port $(PORT)
-	JWT_SECRET="$$(cat tmp/dev-jwt-secret)" DEMO_PAGE=true PORT=$(PORT) METRICS_PORT=$${METRICS_PORT:-9464} $(NODE) node dist/app/src/main.js
+	ENGINE=memory JWT_SECRET="$$(cat tmp/dev-jwt-secret)" DEMO_PAGE=true PORT=$(PORT) METRICS_PORT=$${METRICS_PORT:-9464} $(NODE) node dist/app/src/main.js
 
 test: install ## install what the tests need (Debian packages, helm) and run every test
 	./scripts/install-system-deps.sh

@@ -12,7 +12,9 @@ describe('app endpoints the chart relies on', () => {
     const objs = helmTemplate();
     const deployment = objs.find((o) => o.kind === 'Deployment') as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const env = containerEnv(objs, deployment.spec.template.spec.containers[0]);
-    expect(env).toMatchObject({ PORT: '3000', METRICS_PORT: '9464' });
+    expect(env).toMatchObject({ PORT: '3000', API_PORT: '3001', METRICS_PORT: '9464' });
+    const ports = Object.fromEntries(deployment.spec.template.spec.containers[0].ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    expect(ports).toEqual({ http: Number(env.PORT), api: Number(env.API_PORT), metrics: Number(env.METRICS_PORT) });
     const candidates = [...new Set(Object.values(APP_ENDPOINTS).flat())];
     const served = await servedEndpoints({ ...env, JWT_SECRET: 'j'.repeat(40) }, candidates);
     expect(served).toEqual(APP_ENDPOINTS);

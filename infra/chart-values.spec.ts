@@ -1,3 +1,4 @@
+import { chartValueProblems } from './src/chart-schema';
 import { chartValues, drainSeconds, rolloutTimeoutSeconds } from './src/chart-values';
 import { parseStackConfig } from './src/config';
 import { stackConfig } from './test/program';
@@ -27,13 +28,33 @@ describe(chartValues.name, () => {
   });
 
   it('should make stickiness follow the transports', () => {
-    expect((chartValues(prod).routing as { stickySessions: boolean }).stickySessions).toBe(true);
+    expect((chartValues(dev).routing as { stickySessions: boolean }).stickySessions).toBe(true);
     expect((chartValues({ ...dev, transports: ['websocket'] }).routing as { stickySessions: boolean }).stickySessions).toBe(false);
+    expect(chartValues(prod)).toMatchObject({ config: { transports: ['websocket'] }, routing: { sessionPersistence: false } });
   });
 
   it('should switch all monitoring objects with one toggle', () => {
     expect(chartValues(dev).monitoring).toMatchObject({ serviceMonitor: { enabled: false }, prometheusRule: { enabled: false }, dashboards: { enabled: false } });
     expect(chartValues(prod).monitoring).toMatchObject({ release: 'kube-prometheus-stack', serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboards: { enabled: true } });
+  });
+
+  it('should pass CORS, webhook, connection limit, pull secrets, digest and extraEnv through, with ENGINE=redis', () => {
+    const values = chartValues({ ...prod, corsOrigins: ['https://app.example.com'], webhookUrl: 'https://h.example.com/x', maxConnections: 2000, imagePullSecrets: ['regcred'], image: { ...prod.image, digest: `sha256:${'b'.repeat(64)}` }, extraEnv: { HISTORY_MAX_LEN: '50' } });
+    expect(values).toMatchObject({
+      image: { digest: `sha256:${'b'.repeat(64)}` },
+      imagePullSecrets: ['regcred'],
+      config: { engine: 'redis', corsOrigins: ['https://app.example.com'], webhookUrl: 'https://h.example.com/x', maxConnections: 2000, extraEnv: { HISTORY_MAX_LEN: '50' } },
+    });
+    expect(chartValueProblems(values)).toEqual([]);
+  });
+
+  it('should merge the stack\'s values last and name every value the chart schema refuses', () => {
+    const values = chartValues({ ...prod, values: { podLabels: { team: 'rt' }, routing: { cookieName: 'rt' }, replicaCount: 0, tolerance: 1 } });
+    expect(values).toMatchObject({ podLabels: { team: 'rt' }, routing: { provider: 'gateway-api', cookieName: 'rt' } });
+    expect(chartValueProblems(values)).toEqual([
+      'values must NOT have additional properties (tolerance) (helm/socket-gateway/values.schema.json)',
+      'values.replicaCount must be >= 1 (helm/socket-gateway/values.schema.json)',
+    ]);
   });
 
   it('should give pulumi up enough time for a rollout in which every pod drains', () => {

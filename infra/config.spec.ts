@@ -1,7 +1,7 @@
 import { parseStackConfig, StackConfigError } from './src/config';
 import { stackConfig } from './test/program';
 
-const minimal = { image: { repository: 'r/sg', tag: '1.0.0' }, host: 'rt.example.com', routing: { provider: 'ingress-nginx' } };
+const minimal = { context: 'test-cluster', image: { repository: 'r/sg', tag: '1.0.0' }, host: 'rt.example.com', routing: { provider: 'ingress-nginx' } };
 const secrets = ['jwtSecret', 'apiKeys', 'redisPassword'];
 
 function problems(raw: Record<string, unknown>, set: string[] = secrets): string[] {
@@ -48,7 +48,47 @@ describe(parseStackConfig.name, () => {
   });
 
   it('should require a host and a Gateway for public routing', () => {
-    expect(problems({ image: minimal.image, routing: { provider: 'gateway-api' } })).toEqual(['host is required with routing.provider gateway-api', 'routing.gatewayName is required with routing.provider gateway-api']);
-    expect(problems({ image: minimal.image, routing: { provider: 'none' } })).toEqual([]);
+    expect(problems({ context: 'c', image: minimal.image, routing: { provider: 'gateway-api' } })).toEqual(['host is required with routing.provider gateway-api', 'routing.gatewayName is required with routing.provider gateway-api']);
+    expect(problems({ context: 'c', image: minimal.image, routing: { provider: 'none' } })).toEqual([]);
+  });
+
+  it('should refuse to deploy without a named context or a kubeconfig secret', () => {
+    const { context: _context, ...noContext } = minimal;
+    expect(problems(noContext)).toEqual(['set context (a kubeconfig context) or the secret kubeconfig: the program never deploys to whatever context is current']);
+    expect(problems(noContext, [...secrets, 'kubeconfig'])).toEqual([]);
+  });
+
+  it('should parse the passthrough keys and refuse bad ones', () => {
+    const c = parseStackConfig(
+      {
+        ...minimal,
+        image: { ...minimal.image, digest: `sha256:${'a'.repeat(64)}` },
+        imagePullSecrets: ['regcred'],
+        corsOrigins: ['https://app.example.com'],
+        webhookUrl: 'https://hooks.example.com/sg',
+        maxConnections: 20000,
+        extraEnv: { HISTORY_MAX_LEN: 500 },
+        values: { podLabels: { team: 'rt' } },
+      },
+      [...secrets, 'webhookSecret'],
+    );
+    expect(c).toMatchObject({ imagePullSecrets: ['regcred'], corsOrigins: ['https://app.example.com'], maxConnections: 20000, extraEnv: { HISTORY_MAX_LEN: '500' }, values: { podLabels: { team: 'rt' } } });
+    expect(
+      problems({ ...minimal, image: { ...minimal.image, digest: 'latest' }, corsOrigins: ['app.example.com'], webhookUrl: 'https://h/x', extraEnv: { JWT_SECRET: 'x', lower: 'y' }, redis: { image: 'redis:7.4-alpine' } }),
+    ).toEqual([
+      'image.digest must be sha256:<64 hex digits> (got "latest")',
+      'corsOrigins must be a list of origins (scheme://host[:port], no path) (got ["app.example.com"])',
+      'extraEnv.lower: must be an UPPER_CASE variable name',
+      'redis.image must be a pinned image (name:x.y.z[-variant] or a digest) (got "redis:7.4-alpine")',
+      'extraEnv.JWT_SECRET: secrets and the variables the chart sets cannot go through extraEnv',
+      'the secret webhookSecret is required with webhookUrl (the gateway signs every delivery)',
+    ]);
+  });
+
+  it('should run WebSocket-only behind Gateway API unless sessionPersistence is set', () => {
+    const gw = { ...minimal, routing: { provider: 'gateway-api', gatewayName: 'public' } };
+    expect(parseStackConfig(gw, secrets).transports).toEqual(['websocket']);
+    expect(parseStackConfig({ ...gw, routing: { ...gw.routing, sessionPersistence: true } }, secrets).transports).toEqual(['websocket', 'polling']);
+    expect(problems({ ...gw, transports: ['websocket', 'polling'] })).toEqual([expect.stringMatching(/^transports includes polling, which needs routing.sessionPersistence true/)]);
   });
 });

@@ -99,8 +99,8 @@ describe('Dockerfile', () => {
     expect(ops(runtime, 'STOPSIGNAL').map((s) => s.args)).toEqual(['SIGTERM']);
   });
 
-  it('should expose the public and metrics ports the chart and the app use', () => {
-    expect(ops(runtime, 'EXPOSE').flatMap((e) => e.args.split(/\s+/))).toEqual(['3000', '9464']);
+  it('should expose the public, server API and metrics ports the chart and the app use', () => {
+    expect(ops(runtime, 'EXPOSE').flatMap((e) => e.args.split(/\s+/))).toEqual(['3000', '3001', '9464']);
   });
 
   it('should contain the compiled app, package.json (build info) and the ops and smoke CLIs', () => {

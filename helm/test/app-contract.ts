@@ -7,5 +7,6 @@ import type { AppEndpoints } from './policies';
 
 export const APP_ENDPOINTS: AppEndpoints = {
   http: ['/healthz', '/readyz'],
+  api: ['/healthz', '/readyz'],
   metrics: ['/metrics'],
 };

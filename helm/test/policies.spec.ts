@@ -6,6 +6,7 @@ import {
   hardeningViolations,
   probeViolations,
   prometheusRuleViolations,
+  publicSurfaceViolations,
   routingViolations,
   secretLeakViolations,
   selectorViolations,
@@ -121,6 +122,14 @@ describe('deployment policies', () => {
     delete objs[5].metadata.annotations['nginx.ingress.kubernetes.io/affinity'];
     expect(routingViolations(objs, true)).toEqual(['Ingress/gw: nginx proxy-read-timeout must be >= 3600', 'Ingress/gw: polling needs nginx cookie affinity']);
     expect(routingViolations(objs, false)).toEqual(['Ingress/gw: nginx proxy-read-timeout must be >= 3600']);
+  });
+
+  it('should flag a public route to anything but /socket.io/ on the http port', () => {
+    const objs = fixture();
+    objs[5].spec.rules[0].http.paths[0].path = '/socket.io/';
+    expect(publicSurfaceViolations(objs)).toEqual([]);
+    objs[5].spec.rules[0].http.paths.push({ path: '/', pathType: 'Prefix', backend: { service: { name: 'gw', port: { name: 'metrics' } } } });
+    expect(publicSurfaceViolations(objs)).toEqual(['Ingress/gw: routes / publicly; only /socket.io/ may be public', 'Ingress/gw: routes to gw:metrics, not the Service\'s http port']);
   });
 
   it('should compare the PrometheusRule with the alert files, runbook base applied', () => {

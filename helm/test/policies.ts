@@ -282,6 +282,30 @@ export function routingViolations(objs: K8sObject[], polling: boolean, minTimeou
   return out;
 }
 
+/**
+ * Only Socket.IO is public: every Ingress path and HTTPRoute match is the /socket.io/ prefix and
+ * reaches the Service's `http` port, never the server API or metrics ports.
+ */
+export function publicSurfaceViolations(objs: K8sObject[], publicPath = '/socket.io/'): string[] {
+  const out: string[] = [];
+  const httpPort = (name: string) => ((objs.find((o) => o.kind === 'Service' && o.metadata.name === name)?.spec as Dict)?.ports ?? []).find((p: Dict) => p.name === 'http');
+  const check = (o: K8sObject, path: string | undefined, service: string, port: unknown) => {
+    if (path !== publicPath) out.push(`${objectRef(o)}: routes ${path} publicly; only ${publicPath} may be public`);
+    const http = httpPort(service);
+    if (!http || (port !== 'http' && port !== http.port)) out.push(`${objectRef(o)}: routes to ${service}:${port}, not the Service's http port`);
+  };
+  for (const ing of objs.filter((o) => o.kind === 'Ingress')) {
+    for (const r of (ing.spec as Dict).rules ?? []) for (const p of r.http?.paths ?? []) check(ing, p.path, p.backend?.service?.name, p.backend?.service?.port?.name ?? p.backend?.service?.port?.number);
+  }
+  for (const route of objs.filter((o) => o.kind === 'HTTPRoute')) {
+    for (const rule of (route.spec as Dict).rules ?? []) {
+      const paths = (rule.matches ?? [{}]).map((m: Dict) => m.path?.value);
+      for (const path of paths) for (const b of rule.backendRefs ?? []) check(route, path, b.name, b.port);
+    }
+  }
+  return out;
+}
+
 /** All chart policies at once, for a rendering whose expectations are known. */
 export interface PolicyInputs {
   app: AppEndpoints;
@@ -295,6 +319,7 @@ export function allViolations(objs: K8sObject[], inputs: PolicyInputs): string[]
   const env = gateway ? containerEnv(objs, podSpec(gateway).containers?.[0] ?? {}) : {};
   const polling = (env.TRANSPORTS ?? 'websocket,polling').split(',').includes('polling');
   return [
+    ...publicSurfaceViolations(objs),
     ...gracePeriodViolations(objs),
     ...selectorViolations(objs),
     ...probeViolations(objs, inputs.app),

@@ -36,12 +36,14 @@ export async function servedEndpoints(env: Record<string, string>, candidates: s
   const { loadConfig } = require('../../app/src/config/config') as typeof import('../../app/src/config/config.js');
   const { startGateway } = require('../../app/src/bootstrap') as typeof import('../../app/src/bootstrap.js');
   const { JsonLogger } = require('../../app/src/common/logger') as typeof import('../../app/src/common/logger.js');
-  const config = loadConfig({ ...env, PORT: '0', METRICS_PORT: '0', REDIS_URL: '', LOG_LEVEL: 'silent' });
+  // Ports chosen by the OS and the memory engine: only what each port serves is under test here.
+  const config = loadConfig({ ...env, PORT: '0', API_PORT: '0', METRICS_PORT: '0', ENGINE: 'memory', REDIS_URL: '', LOG_LEVEL: 'silent' });
   const gateway = await startGateway(config, { defaultMetrics: false, logger: new JsonLogger('silent') });
   try {
-    const served: AppEndpoints = { http: [], metrics: [] };
+    const served: AppEndpoints = { http: [], api: [], metrics: [] };
     for (const p of candidates) {
       if ((await status(`http://127.0.0.1:${gateway.port}${p}`)) === 200) served.http.push(p);
+      if ((await status(`http://127.0.0.1:${gateway.apiPort}${p}`)) === 200) served.api.push(p);
       if ((await status(`http://127.0.0.1:${gateway.metricsPort}${p}`)) === 200) served.metrics.push(p);
     }
     return served;

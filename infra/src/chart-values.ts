@@ -26,11 +26,28 @@ export function drainSeconds(config: StackConfig): number {
   return config.drain.preStopSleepSeconds + Math.ceil(config.drain.delayMs / 1000) + Math.ceil(config.drain.windowMs / 1000) + 10;
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Helm's own merge: objects merge key by key, anything else (lists included) replaces. */
+export function mergeValues(base: ChartValues, over: Record<string, unknown>): ChartValues {
+  const out: ChartValues = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeValues(out[k] as ChartValues, v) : v;
+  return out;
+}
+
+/** Chart values computed from the stack config, with the stack's `values` merged over them last. */
 export function chartValues(config: StackConfig): ChartValues {
+  return mergeValues(computedValues(config), config.values);
+}
+
+function computedValues(config: StackConfig): ChartValues {
   const polling = config.transports.includes('polling');
   const { routing, monitoring } = config;
   const values: ChartValues = {
-    image: { repository: config.image.repository, tag: config.image.tag },
+    image: { repository: config.image.repository, tag: config.image.tag, digest: config.image.digest },
+    imagePullSecrets: config.imagePullSecrets,
     replicaCount: config.replicas,
     deploymentAnnotations: {
       'pulumi.com/timeoutSeconds': String(rolloutTimeoutSeconds(drainSeconds(config), config.autoscaling.enabled ? config.autoscaling.maxReplicas : config.replicas)),
@@ -40,7 +57,13 @@ export function chartValues(config: StackConfig): ChartValues {
       limits: { cpu: config.resources.cpuLimit, memory: config.resources.memoryLimit },
     },
     config: {
+      // Fail closed: a pod without REDIS_URL refuses to start instead of running alone.
+      engine: 'redis',
       transports: config.transports,
+      corsOrigins: config.corsOrigins,
+      webhookUrl: config.webhookUrl,
+      maxConnections: config.maxConnections,
+      extraEnv: config.extraEnv,
       jwt: { jwksUrl: config.auth.jwksUrl, issuer: config.auth.issuer, audience: config.auth.audience },
     },
     secrets: { existingSecret: GATEWAY_SECRET_NAME },
@@ -59,6 +82,7 @@ export function chartValues(config: StackConfig): ChartValues {
       host: config.host,
       // Only polling spreads a session over many requests; a WebSocket stays on one pod anyway.
       stickySessions: polling,
+      sessionPersistence: routing.sessionPersistence,
       tls: { enabled: config.tls.enabled, secretName: config.tls.secretName },
       gatewayApi: {
         parentRefs:

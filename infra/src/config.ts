@@ -9,9 +9,26 @@ export type RoutingProvider = 'gateway-api' | 'ingress-traefik' | 'ingress-nginx
 export type Transport = 'websocket' | 'polling';
 
 export interface StackConfig {
+  /** Kubeconfig context the provider deploys to (never the current context implicitly). */
+  context: string;
   /** Namespace of the gateway and the standalone Redis. @default "socket-gateway" */
   namespace: string;
-  image: { repository: string; tag: string };
+  /** `digest` (sha256:…) pins the image and wins over `tag`. */
+  image: { repository: string; tag: string; digest: string };
+  /** Names of existing docker-registry Secrets in the namespace. @default [] */
+  imagePullSecrets: string[];
+  /** `protect` on the Namespace and the standalone Redis StatefulSet and PVC. @default true */
+  protect: boolean;
+  /** CORS_ORIGINS: browser origins allowed to connect. @default [] */
+  corsOrigins: string[];
+  /** WEBHOOK_URL (needs the secret webhookSecret); empty disables webhooks. */
+  webhookUrl: string;
+  /** MAX_CONNECTIONS per pod. @default 10000 */
+  maxConnections: number;
+  /** Extra non-secret environment variables of the gateway (ConfigMap). @default {} */
+  extraEnv: Record<string, string>;
+  /** Chart values merged over everything computed, last; validated against values.schema.json. @default {} */
+  values: Record<string, unknown>;
   /** Replicas when autoscaling is off. @default 3 */
   replicas: number;
   autoscaling: { enabled: boolean; minReplicas: number; maxReplicas: number; connectedSocketsTarget: number | null };
@@ -26,6 +43,8 @@ export interface StackConfig {
     gatewaySectionName: string;
     /** Namespace of the ingress controller / Gateway pods, allowed in by the NetworkPolicy. */
     peerNamespace: string;
+    /** gateway-api: cookie sessionPersistence (experimental channel); without it WebSocket only. @default false */
+    sessionPersistence: boolean;
   };
   /** @default ["websocket", "polling"] */
   transports: Transport[];
@@ -35,6 +54,10 @@ export interface StackConfig {
     image: string;
     storageSize: string;
     storageClass: string;
+    /** Memory limit of the Redis container; maxmemory is 80% of it. @default "512Mi" */
+    memoryLimit: string;
+    /** A PDB with maxUnavailable 0 (node drains wait for an operator). @default false */
+    blockNodeDrains: boolean;
     externalCidrs: string[];
   };
   auth: { jwksUrl: string; issuer: string; audience: string };
@@ -43,8 +66,14 @@ export interface StackConfig {
   networkPolicy: boolean;
 }
 
+/** The plain (non-secret) stack config keys. */
+export const STACK_KEYS = [
+  'context', 'namespace', 'image', 'imagePullSecrets', 'protect', 'replicas', 'autoscaling', 'resources', 'host', 'tls', 'routing', 'transports', 'drain', 'redis',
+  'auth', 'monitoring', 'otlpEndpoint', 'networkPolicy', 'corsOrigins', 'webhookUrl', 'maxConnections', 'extraEnv', 'values',
+];
+
 /** Names of the secret config keys (`pulumi config set --secret <key>`). */
-export const SECRET_KEYS = ['jwtSecret', 'apiKeys', 'redisPassword', 'redisUrl', 'webhookSecret'] as const;
+export const SECRET_KEYS = ['jwtSecret', 'apiKeys', 'redisPassword', 'redisUrl', 'webhookSecret', 'kubeconfig'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
 
@@ -108,6 +137,17 @@ class Checker {
     return v as T;
   }
 
+  strMap(key: string, v: unknown, keyPattern: RegExp, hint: string): Record<string, string> {
+    const m = this.obj(key, v);
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(m)) {
+      if (!keyPattern.test(k)) this.problems.push(`${key}.${k}: ${hint}`);
+      else if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') this.problems.push(`${key}.${k} must be a string (got ${JSON.stringify(x)})`);
+      else out[k] = String(x);
+    }
+    return out;
+  }
+
   strList(key: string, v: unknown, def: string[], pattern?: RegExp, hint?: string): string[] {
     if (v === undefined || v === null) return def;
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || (pattern && !pattern.test(x)))) {
@@ -123,6 +163,13 @@ const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
 const URL_RE = /^https?:\/\/\S+$/;
 const CIDR = /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/;
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+const ENV_NAME = /^[A-Z][A-Z0-9_]*$/;
+/** Names that would carry a secret into a ConfigMap, or that the chart itself sets. */
+const FORBIDDEN_ENV = /SECRET|PASSWORD|TOKEN|API_?KEY|CREDENTIAL|PRIVATE|^REDIS_URL$|^(PORT|API_PORT|METRICS_PORT|ENGINE|INSTANCE_ID)$/;
+/** An exact version (x.y.z) or a digest: a floating tag could change Redis under a running stack. */
+const PINNED_IMAGE = /^\S+:(\d+\.\d+\.\d+)(-[a-z0-9.]+)?(@sha256:[a-f0-9]{64})?$|^\S+@sha256:[a-f0-9]{64}$/;
+export const DEFAULT_REDIS_IMAGE = 'redis:7.4.6-alpine';
 
 /**
  * Pure: raw config values (as `pulumi config` holds them) and the names of the secrets that are
@@ -130,10 +177,10 @@ const CIDR = /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/;
  */
 export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): StackConfig {
   const c = new Checker();
-  c.known('', raw, ['namespace', 'image', 'replicas', 'autoscaling', 'resources', 'host', 'tls', 'routing', 'transports', 'drain', 'redis', 'auth', 'monitoring', 'otlpEndpoint', 'networkPolicy']);
+  c.known('', raw, STACK_KEYS);
 
   const image = c.obj('image', raw.image);
-  c.known('image', image, ['repository', 'tag']);
+  c.known('image', image, ['repository', 'tag', 'digest']);
   const autoscaling = c.obj('autoscaling', raw.autoscaling);
   c.known('autoscaling', autoscaling, ['enabled', 'minReplicas', 'maxReplicas', 'connectedSocketsTarget']);
   const resources = c.obj('resources', raw.resources);
@@ -141,22 +188,35 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   const tls = c.obj('tls', raw.tls);
   c.known('tls', tls, ['enabled', 'secretName']);
   const routing = c.obj('routing', raw.routing);
-  c.known('routing', routing, ['provider', 'gatewayName', 'gatewayNamespace', 'gatewaySectionName', 'peerNamespace']);
+  c.known('routing', routing, ['provider', 'gatewayName', 'gatewayNamespace', 'gatewaySectionName', 'peerNamespace', 'sessionPersistence']);
   const drain = c.obj('drain', raw.drain);
   c.known('drain', drain, ['preStopSleepSeconds', 'delayMs', 'windowMs']);
   const redis = c.obj('redis', raw.redis);
-  c.known('redis', redis, ['mode', 'image', 'storageSize', 'storageClass', 'externalCidrs']);
+  c.known('redis', redis, ['mode', 'image', 'storageSize', 'storageClass', 'memoryLimit', 'blockNodeDrains', 'externalCidrs']);
+  const provider = c.oneOf('routing.provider', routing.provider, 'gateway-api', ['gateway-api', 'ingress-traefik', 'ingress-nginx', 'none'] as const);
+  const sessionPersistence = c.bool('routing.sessionPersistence', routing.sessionPersistence, false);
+  // Behind Gateway API without (trusted) sessionPersistence, polling has no stickiness: WebSocket only.
+  const defaultTransports = provider === 'gateway-api' && !sessionPersistence ? ['websocket'] : ['websocket', 'polling'];
   const auth = c.obj('auth', raw.auth);
   c.known('auth', auth, ['jwksUrl', 'issuer', 'audience']);
   const monitoring = c.obj('monitoring', raw.monitoring);
   c.known('monitoring', monitoring, ['enabled', 'release', 'runbookBaseUrl', 'prometheusNamespace']);
 
   const config: StackConfig = {
+    context: c.str('context', raw.context, '', /^\S+$/, 'a kubeconfig context name'),
     namespace: c.str('namespace', raw.namespace, 'socket-gateway', DNS_LABEL, 'a DNS label'),
     image: {
       repository: c.str('image.repository', image.repository, '', /^\S+$/, 'an image repository'),
       tag: c.str('image.tag', image.tag === undefined ? undefined : String(image.tag), '', /^[\w][\w.-]{0,127}$/, 'an image tag'),
+      digest: c.str('image.digest', image.digest, '', /^sha256:[a-f0-9]{64}$/, 'sha256:<64 hex digits>'),
     },
+    imagePullSecrets: c.strList('imagePullSecrets', raw.imagePullSecrets, [], DNS_LABEL, 'Secret names'),
+    protect: c.bool('protect', raw.protect, true),
+    corsOrigins: c.strList('corsOrigins', raw.corsOrigins, [], ORIGIN, 'origins (scheme://host[:port], no path)'),
+    webhookUrl: c.str('webhookUrl', raw.webhookUrl, '', URL_RE, 'an http(s) URL'),
+    maxConnections: c.int('maxConnections', raw.maxConnections, 10_000, 1, 1_000_000),
+    extraEnv: c.strMap('extraEnv', raw.extraEnv, ENV_NAME, 'must be an UPPER_CASE variable name'),
+    values: c.obj('values', raw.values),
     replicas: c.int('replicas', raw.replicas, 3, 1, 500),
     autoscaling: {
       enabled: c.bool('autoscaling.enabled', autoscaling.enabled, true),
@@ -173,13 +233,14 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
     host: c.str('host', raw.host, '', HOST, 'a DNS host name'),
     tls: { enabled: c.bool('tls.enabled', tls.enabled, false), secretName: c.str('tls.secretName', tls.secretName, '', DNS_LABEL, 'a Secret name') },
     routing: {
-      provider: c.oneOf('routing.provider', routing.provider, 'gateway-api', ['gateway-api', 'ingress-traefik', 'ingress-nginx', 'none'] as const),
+      provider,
       gatewayName: c.str('routing.gatewayName', routing.gatewayName, '', DNS_LABEL, 'a Gateway name'),
       gatewayNamespace: c.str('routing.gatewayNamespace', routing.gatewayNamespace, '', DNS_LABEL, 'a namespace'),
       gatewaySectionName: c.str('routing.gatewaySectionName', routing.gatewaySectionName, '', DNS_LABEL, 'a listener name'),
       peerNamespace: c.str('routing.peerNamespace', routing.peerNamespace, '', DNS_LABEL, 'a namespace'),
+      sessionPersistence,
     },
-    transports: c.strList('transports', raw.transports, ['websocket', 'polling'], /^(websocket|polling)$/, 'websocket or polling') as Transport[],
+    transports: c.strList('transports', raw.transports, defaultTransports, /^(websocket|polling)$/, 'websocket or polling') as Transport[],
     drain: {
       preStopSleepSeconds: c.int('drain.preStopSleepSeconds', drain.preStopSleepSeconds, 5, 0, 300),
       delayMs: c.int('drain.delayMs', drain.delayMs, 5000, 0, 600_000),
@@ -187,9 +248,11 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
     },
     redis: {
       mode: c.oneOf('redis.mode', redis.mode, 'standalone', ['standalone', 'external'] as const),
-      image: c.str('redis.image', redis.image, 'redis:7.4-alpine', /^\S+$/, 'an image reference'),
+      image: c.str('redis.image', redis.image, DEFAULT_REDIS_IMAGE, PINNED_IMAGE, 'a pinned image (name:x.y.z[-variant] or a digest)'),
       storageSize: c.str('redis.storageSize', redis.storageSize, '8Gi', QUANTITY, 'a storage quantity'),
       storageClass: c.str('redis.storageClass', redis.storageClass, ''),
+      memoryLimit: c.str('redis.memoryLimit', redis.memoryLimit, '512Mi', /^[0-9]+(Mi|Gi)$/, 'a memory quantity in Mi or Gi'),
+      blockNodeDrains: c.bool('redis.blockNodeDrains', redis.blockNodeDrains, false),
       externalCidrs: c.strList('redis.externalCidrs', redis.externalCidrs, [], CIDR, 'CIDRs'),
     },
     auth: {
@@ -210,6 +273,11 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   if (!config.image.repository) c.problems.push('image.repository is required');
   if (!config.image.tag) c.problems.push('image.tag is required');
   if (config.transports.length === 0) c.problems.push('transports must name at least one transport');
+  if (provider === 'gateway-api' && !sessionPersistence && config.transports.includes('polling')) {
+    c.problems.push('transports includes polling, which needs routing.sessionPersistence true with routing.provider gateway-api (the Gateway must support the experimental field); or leave transports unset for WebSocket only');
+  }
+  for (const k of Object.keys(config.extraEnv)) if (FORBIDDEN_ENV.test(k)) c.problems.push(`extraEnv.${k}: secrets and the variables the chart sets cannot go through extraEnv`);
+  if (!config.context && !secretsSet.includes('kubeconfig')) c.problems.push('set context (a kubeconfig context) or the secret kubeconfig: the program never deploys to whatever context is current');
   if (config.routing.provider !== 'none' && !config.host) c.problems.push(`host is required with routing.provider ${config.routing.provider}`);
   if (config.routing.provider === 'gateway-api' && !config.routing.gatewayName) c.problems.push('routing.gatewayName is required with routing.provider gateway-api');
   if (config.tls.enabled && config.routing.provider.startsWith('ingress-') && !config.tls.secretName) c.problems.push('tls.secretName is required for TLS on an Ingress');
@@ -221,6 +289,7 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   if (config.redis.mode === 'standalone' && !has('redisPassword')) c.problems.push('the secret redisPassword is required with redis.mode standalone');
   if (config.redis.mode === 'standalone' && has('redisUrl')) c.problems.push('redisUrl is only used with redis.mode external');
   if (config.redis.mode === 'external' && !has('redisUrl')) c.problems.push('the secret redisUrl (redis:// or rediss:// with password) is required with redis.mode external');
+  if (config.webhookUrl && !has('webhookSecret')) c.problems.push('the secret webhookSecret is required with webhookUrl (the gateway signs every delivery)');
   if (c.problems.length) throw new StackConfigError(c.problems);
   return config;
 }
@@ -237,9 +306,8 @@ function decode(v: string | undefined): unknown {
 
 /** Reads and validates the current stack's configuration; secrets stay Pulumi secrets. */
 export function readStackConfig(cfg: pulumi.Config = new pulumi.Config()): { config: StackConfig; secrets: StackSecrets } {
-  const plainKeys = ['namespace', 'image', 'replicas', 'autoscaling', 'resources', 'host', 'tls', 'routing', 'transports', 'drain', 'redis', 'auth', 'monitoring', 'otlpEndpoint', 'networkPolicy'];
   const raw: Raw = {};
-  for (const k of plainKeys) raw[k] = decode(cfg.get(k));
+  for (const k of STACK_KEYS) raw[k] = decode(cfg.get(k));
   const secrets: StackSecrets = {};
   for (const k of SECRET_KEYS) {
     const s = cfg.getSecret(k);

@@ -1,24 +1,51 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { GATEWAY_POD_LABELS, REDIS_NAME, REDIS_POD_LABELS, REDIS_PORT } from './names';
+import { GATEWAY_POD_LABELS, REDIS_EXPORTER_IMAGE, REDIS_EXPORTER_PORT, REDIS_NAME, REDIS_POD_LABELS, REDIS_PORT } from './names';
 
 export interface StandaloneRedisArgs {
   namespace: pulumi.Input<string>;
-  /** requirepass; stored in its own Secret and given to redis-server through the environment. */
+  /** requirepass; redis-server reads it from a mounted file, never from its arguments or environment. */
   password: pulumi.Input<string>;
-  /** @default "redis:7.4-alpine" */
+  /** A pinned image (the stack config refuses floating tags). */
   image: string;
   /** Size of the AOF volume. */
   storageSize: string;
   /** StorageClass of the volume; empty for the cluster default. */
   storageClass: string;
+  /** Memory limit of the Redis container ("512Mi", "2Gi"); maxmemory is 80% of it. */
+  memoryLimit: string;
+  /** A PDB with maxUnavailable 0: node drains wait until an operator moves Redis. */
+  blockNodeDrains: boolean;
+  /** `protect` on the StatefulSet and its PVC (the data). */
+  protect: boolean;
+  /** With kube-prometheus-stack: a ServiceMonitor for the redis_exporter sidecar. */
+  monitoring?: { release: string; prometheusNamespace: string };
 }
 
 const REDIS_UID = 999; // the `redis` user of the official image
+const AUTH_DIR = '/etc/redis/auth';
+
+/** maxmemory for a memory limit: 80% leaves room for AOF rewrites, buffers and fragmentation. */
+export function maxmemoryBytes(memoryLimit: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(memoryLimit);
+  if (!m) throw new Error(`memory limit ${memoryLimit} is not in Mi or Gi`);
+  return Math.floor(Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2) * 0.8);
+}
+
+/** A redis.conf fragment holding only the password, as a quoted string (any character survives). */
+export function authConf(password: string): string {
+  return `requirepass "${password.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"\n`;
+}
+
+/** redis:// URL of the standalone Redis; the password is URL-encoded (base64 ones contain / and +). */
+export function redisUrl(password: string, host: string, port = REDIS_PORT): string {
+  return `redis://:${encodeURIComponent(password)}@${host}:${port}/0`;
+}
 
 /**
  * One Redis pod with AOF persistence on a PVC, for dev and small installs (production should use
- * a managed Redis: redis.mode external). Only the gateway pods may reach it.
+ * a managed Redis: redis.mode external), with a redis_exporter sidecar. Only the gateway pods
+ * (and Prometheus, on the exporter port) may reach it.
  */
 export class StandaloneRedis extends pulumi.ComponentResource {
   /** redis:// URL with the password, a Pulumi secret. */
@@ -30,22 +57,44 @@ export class StandaloneRedis extends pulumi.ComponentResource {
     const labels = { ...REDIS_POD_LABELS, 'app.kubernetes.io/part-of': 'socket-gateway' };
     const metadata = { name: REDIS_NAME, namespace: args.namespace, labels };
 
+    const password = pulumi.secret(args.password);
     const secret = new k8s.core.v1.Secret(
       `${name}-password`,
-      { metadata, type: 'Opaque', stringData: { REDIS_PASSWORD: pulumi.secret(args.password) } },
+      { metadata, type: 'Opaque', stringData: { REDIS_PASSWORD: password, 'auth.conf': password.apply(authConf) } },
       { parent: this, additionalSecretOutputs: ['data', 'stringData'] },
     );
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,
-      { metadata, spec: { selector: REDIS_POD_LABELS, ports: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis', protocol: 'TCP' }] } },
+      {
+        metadata,
+        spec: {
+          selector: REDIS_POD_LABELS,
+          ports: [
+            { name: 'redis', port: REDIS_PORT, targetPort: 'redis', protocol: 'TCP' },
+            { name: 'metrics', port: REDIS_EXPORTER_PORT, targetPort: 'metrics', protocol: 'TCP' },
+          ],
+        },
+      },
       { parent: this },
     );
 
-    const passwordEnv = { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'REDIS_PASSWORD' } } };
-    // redis-cli reads REDISCLI_AUTH, which keeps the password out of the probe's command line.
-    const cliAuthEnv = { name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'REDIS_PASSWORD' } } };
-    const ping = { exec: { command: ['sh', '-c', 'redis-cli -h 127.0.0.1 ping | grep -q PONG'] } };
+    const pvc = new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-data`,
+      {
+        metadata: { name: `${REDIS_NAME}-data`, namespace: args.namespace, labels },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
+          resources: { requests: { storage: args.storageSize } },
+        },
+      },
+      // The AOF lives here: a `pulumi destroy` or a replacement must not take it along.
+      { parent: this, protect: args.protect },
+    );
+
+    const ping = { exec: { command: ['sh', '-c', `REDISCLI_AUTH="$(cat ${AUTH_DIR}/password)" redis-cli -h 127.0.0.1 ping | grep -q PONG`] } };
+    const hardened = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: REDIS_UID, capabilities: { drop: ['ALL'] } };
 
     new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
@@ -66,43 +115,59 @@ export class StandaloneRedis extends pulumi.ComponentResource {
                 {
                   name: 'redis',
                   image: args.image,
-                  // $(REDIS_PASSWORD) is expanded by the kubelet from the env below, never written to the spec.
-                  args: ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data', '--requirepass', '$(REDIS_PASSWORD)', '--maxmemory-policy', 'noeviction'],
-                  env: [passwordEnv, cliAuthEnv],
+                  // The first argument is a config file holding only requirepass: the password is in
+                  // no process argument and no environment variable.
+                  args: [
+                    `${AUTH_DIR}/auth.conf`,
+                    '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data',
+                    // With noeviction but no maxmemory a full Redis is OOM-killed; with both it refuses writes.
+                    '--maxmemory', String(maxmemoryBytes(args.memoryLimit)), '--maxmemory-policy', 'noeviction',
+                  ],
                   ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
                   startupProbe: { ...ping, periodSeconds: 2, failureThreshold: 60 },
                   livenessProbe: { ...ping, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
                   readinessProbe: { ...ping, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-                  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: REDIS_UID, capabilities: { drop: ['ALL'] } },
-                  volumeMounts: [{ name: 'data', mountPath: '/data' }],
+                  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: args.memoryLimit } },
+                  securityContext: hardened,
+                  volumeMounts: [
+                    { name: 'data', mountPath: '/data' },
+                    { name: 'auth', mountPath: AUTH_DIR, readOnly: true },
+                  ],
+                },
+                {
+                  name: 'redis-exporter',
+                  image: REDIS_EXPORTER_IMAGE,
+                  env: [
+                    { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
+                    { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'REDIS_PASSWORD' } } },
+                  ],
+                  ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT, protocol: 'TCP' }],
+                  readinessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 10 },
+                  resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
+                  securityContext: hardened,
+                },
+              ],
+              volumes: [
+                { name: 'data', persistentVolumeClaim: { claimName: pvc.metadata.name } },
+                {
+                  name: 'auth',
+                  secret: { secretName: secret.metadata.name, defaultMode: 0o440, items: [{ key: 'auth.conf', path: 'auth.conf' }, { key: 'REDIS_PASSWORD', path: 'password' }] },
                 },
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: 'data', labels },
-              spec: {
-                accessModes: ['ReadWriteOnce'],
-                ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                resources: { requests: { storage: args.storageSize } },
-              },
-            },
-          ],
         },
       },
-      // A replacement would start empty if the PVC name changed: keep updates in place and waits long.
-      { parent: this, customTimeouts: { create: '10m', update: '10m' } },
+      // Replacing it would restart Redis; keep updates in place, waits long, and deletion deliberate.
+      { parent: this, protect: args.protect, customTimeouts: { create: '10m', update: '10m' } },
     );
 
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
-      // The single pod must not be evicted casually: a node drain has to wait for an operator.
-      { metadata, spec: { maxUnavailable: 0, selector: { matchLabels: REDIS_POD_LABELS } } },
-      { parent: this },
-    );
+    if (args.blockNodeDrains) {
+      pulumi.log.warn('redis.blockNodeDrains: the Redis PodDisruptionBudget (maxUnavailable 0) makes every node drain wait until an operator moves Redis', this);
+      new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata, spec: { maxUnavailable: 0, selector: { matchLabels: REDIS_POD_LABELS } } }, { parent: this });
+    }
 
+    const prometheusPeer = args.monitoring ? [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': args.monitoring.prometheusNamespace } } }], ports: [{ port: REDIS_EXPORTER_PORT, protocol: 'TCP' }] }] : [];
     new k8s.networking.v1.NetworkPolicy(
       `${name}-netpol`,
       {
@@ -110,14 +175,27 @@ export class StandaloneRedis extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: REDIS_POD_LABELS },
           policyTypes: ['Ingress'],
-          ingress: [{ from: [{ podSelector: { matchLabels: GATEWAY_POD_LABELS } }], ports: [{ port: REDIS_PORT, protocol: 'TCP' }] }],
+          ingress: [{ from: [{ podSelector: { matchLabels: GATEWAY_POD_LABELS } }], ports: [{ port: REDIS_PORT, protocol: 'TCP' }] }, ...prometheusPeer],
         },
       },
       { parent: this },
     );
 
+    if (args.monitoring) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-servicemonitor`,
+        {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { ...metadata, labels: { ...labels, release: args.monitoring.release } },
+          spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+        },
+        { parent: this },
+      );
+    }
+
     this.serviceName = service.metadata.name;
-    this.url = pulumi.secret(pulumi.interpolate`redis://:${args.password}@${service.metadata.name}.${args.namespace}.svc:${REDIS_PORT}/0`);
+    this.url = pulumi.secret(pulumi.all([password, service.metadata.name, args.namespace]).apply(([p, svc, ns]) => redisUrl(p, `${svc}.${ns}.svc`)));
     this.registerOutputs({ url: this.url, serviceName: this.serviceName });
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { GATEWAY_SECRET_NAME } from './names';
@@ -13,9 +14,17 @@ export interface GatewaySecretsArgs {
   webhookSecret?: pulumi.Input<string>;
 }
 
+export function secretChecksum(data: Record<string, string>): string {
+  const h = createHash('sha256');
+  for (const k of Object.keys(data).sort()) h.update(`${k}\0${data[k]}\0`);
+  return h.digest('hex');
+}
+
 /** The Secret the chart references by name (`secrets.existingSecret`); every value stays a Pulumi secret. */
 export class GatewaySecrets extends pulumi.ComponentResource {
   readonly secretName: pulumi.Output<string>;
+  /** sha256 of every key and value; not secret (it reveals nothing), so it can annotate the pods. */
+  readonly checksum: pulumi.Output<string>;
 
   constructor(name: string, args: GatewaySecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('socket-gateway:secrets:GatewaySecrets', name, {}, opts);
@@ -35,6 +44,7 @@ export class GatewaySecrets extends pulumi.ComponentResource {
       { parent: this, additionalSecretOutputs: ['data', 'stringData'] },
     );
     this.secretName = secret.metadata.name;
-    this.registerOutputs({ secretName: this.secretName });
+    this.checksum = pulumi.unsecret(pulumi.all(data).apply((d) => secretChecksum(d)));
+    this.registerOutputs({ secretName: this.secretName, checksum: this.checksum });
   }
 }

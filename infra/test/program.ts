@@ -15,6 +15,10 @@ export interface RecordedResource {
   name: string;
   inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   parent?: string;
+  /** Provider reference (`urn::id`) the engine would use; '' for the default provider. */
+  provider: string;
+  /** Whether the resource was registered with `protect`. */
+  protect: boolean;
 }
 
 /** Plain config of an example stack file, keys without the project prefix. */
@@ -25,16 +29,22 @@ export function stackConfig(stack: string): Record<string, unknown> {
   return out;
 }
 
-export async function runProgram(stack: string, secrets: Record<string, string>): Promise<{ resources: RecordedResource[]; outputs: Record<string, { value: unknown; secret: boolean }> }> {
+export async function runProgram(
+  stack: string,
+  secrets: Record<string, string>,
+  overrides: Record<string, unknown> = {},
+  /** Receives every registration, also when the program throws before finishing. */
+  resources: RecordedResource[] = [],
+): Promise<{ resources: RecordedResource[]; outputs: Record<string, { value: unknown; secret: boolean }> }> {
   const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...stackConfig(stack), ...secrets })) config[`socket-gateway:${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries({ ...stackConfig(stack), ...overrides, ...secrets })) config[`socket-gateway:${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((k) => `socket-gateway:${k}`));
 
-  const resources: RecordedResource[] = [];
+  const protectedNames = new Set<string>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider ?? '', protect: protectedNames.has(`${args.type}::${args.name}`) });
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call(args) {
@@ -45,6 +55,14 @@ export async function runProgram(stack: string, secrets: Record<string, string>)
     stack,
     false,
   );
+  // The mocks do not pass resource options on; read `protect` off each registration request of
+  // this test's own mock monitor (an instance, not a library prototype) before it is mocked.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): void };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    if (req.getProtect()) protectedNames.add(`${req.getType()}::${req.getName()}`);
+    register(req, cb);
+  };
   // Required only now: the program must load after setMocks above.
   const program = require('../index') as Record<string, unknown>;
   const outputs: Record<string, { value: unknown; secret: boolean }> = {};
@@ -52,6 +70,12 @@ export async function runProgram(stack: string, secrets: Record<string, string>)
   // Registrations are asynchronous; wait until the mock monitor has seen all of them.
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(); // internal, untyped
   return { resources, outputs };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getProtect(): boolean | undefined;
 }
 
 /** True for a value the Pulumi SDK sent to the engine marked secret. */

@@ -8,6 +8,9 @@ import { schemaErrors, type K8sObject } from '../../helm/test/k8s-schema';
 import { allViolations, expectedRuleGroups, hardeningViolations, selectorViolations } from '../../helm/test/policies';
 import { alertRuleFiles, dashboardFiles } from '../../helm/test/repo-inputs';
 import { chartValues } from '../src/chart-values';
+import { withSecretChecksum } from '../src/gateway';
+import { maxmemoryBytes } from '../src/redis';
+import { secretChecksum } from '../src/secrets';
 import { parseStackConfig, type StackConfig } from '../src/config';
 import { runProgram, reveal, stackConfig, type RecordedResource } from './program';
 import { namingViolations, plaintextSecretViolations } from './stack-policies';
@@ -45,8 +48,25 @@ export function describeStack(e: StackExpectation): void {
       expect(charts[0].inputs.name).toBe('socket-gateway');
     });
 
-    it('should pass the chart exactly the values chartValues() computes from the stack config', () => {
-      expect(ofType('kubernetes:helm.sh/v4:Chart')[0].inputs.values).toEqual(chartValues(config));
+    it('should pass the chart exactly the values chartValues() computes, plus the Secret checksum', () => {
+      const gatewaySecret = ofType('kubernetes:core/v1:Secret').find((r) => r.inputs.metadata.name === 'socket-gateway-secrets')!;
+      const checksum = secretChecksum(reveal(gatewaySecret.inputs.stringData));
+      expect(ofType('kubernetes:helm.sh/v4:Chart')[0].inputs.values).toEqual(withSecretChecksum(chartValues(config), checksum));
+      for (const s of Object.values(e.secrets)) expect(checksum).not.toContain(s);
+    });
+
+    it('should deploy every Kubernetes resource through the explicit provider, never the ambient context', () => {
+      const providers = ofType('pulumi:providers:kubernetes');
+      expect(providers).toHaveLength(1);
+      expect(providers[0].inputs).toMatchObject({ context: config.context, enableServerSideApply: 'true' });
+      const k8sResources = resources.filter((r) => r.type.startsWith('kubernetes:'));
+      expect(k8sResources.length).toBeGreaterThanOrEqual(3);
+      for (const r of k8sResources) expect(`${r.name}: ${r.provider}`).toMatch(/: urn:pulumi:.*::pulumi:providers:kubernetes::socket-gateway-provider::/);
+    });
+
+    it('should protect the namespace and, with standalone Redis, its StatefulSet and PVC', () => {
+      const protectedNames = resources.filter((r) => r.protect).map((r) => r.type.split(':').pop());
+      expect(protectedNames.sort()).toEqual(e.redis === 'standalone' ? ['Namespace', 'PersistentVolumeClaim', 'StatefulSet'] : ['Namespace']);
     });
 
     it(`should ${e.redis === 'standalone' ? '' : 'not '}run Redis in the namespace`, () => {
@@ -55,9 +75,17 @@ export function describeStack(e: StackExpectation): void {
         expect(ofType('socket-gateway:redis:StandaloneRedis')).toHaveLength(1);
         expect(sts).toHaveLength(1);
         const redis = reveal(sts[0].inputs);
-        expect(redis.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--requirepass', '$(REDIS_PASSWORD)']));
-        expect(redis.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe(config.redis.storageSize);
-        for (const t of ['kubernetes:policy/v1:PodDisruptionBudget', 'kubernetes:networking.k8s.io/v1:NetworkPolicy', 'kubernetes:core/v1:Service']) expect(ofType(t)).toHaveLength(1);
+        const [server, exporter] = redis.spec.template.spec.containers;
+        expect(server.args).toEqual(['/etc/redis/auth/auth.conf', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', '/data', '--maxmemory', String(maxmemoryBytes(config.redis.memoryLimit)), '--maxmemory-policy', 'noeviction']);
+        // The password reaches redis-server and redis-cli only as mounted files.
+        expect(JSON.stringify([server.args, server.env ?? [], server.command ?? []])).not.toMatch(/requirepass|REDIS_PASSWORD|REDISCLI_AUTH/);
+        expect(server.image).toMatch(/^redis:\d+\.\d+\.\d+-alpine$/);
+        expect(exporter).toMatchObject({ name: 'redis-exporter', ports: [{ name: 'metrics', containerPort: 9121 }] });
+        expect(exporter.image).toMatch(/^oliver006\/redis_exporter:v\d+\.\d+\.\d+$/);
+        expect(ofType('kubernetes:core/v1:PersistentVolumeClaim')[0].inputs.spec.resources.requests.storage).toBe(config.redis.storageSize);
+        // Node drains are not blocked unless redis.blockNodeDrains asks for it.
+        expect(ofType('kubernetes:policy/v1:PodDisruptionBudget')).toHaveLength(config.redis.blockNodeDrains ? 1 : 0);
+        for (const t of ['kubernetes:networking.k8s.io/v1:NetworkPolicy', 'kubernetes:core/v1:Service']) expect(ofType(t)).toHaveLength(1);
       } else {
         expect(ofType('socket-gateway:redis:StandaloneRedis')).toEqual([]);
         expect(sts).toEqual([]);
@@ -103,6 +131,7 @@ export function describeStack(e: StackExpectation): void {
       expect(outputs.service.value).toBe(`${config.namespace}/socket-gateway`);
       expect(outputs.publicUrl.value).toBe(`${config.tls.enabled ? 'https' : 'http'}://${config.host}`);
       expect(String(outputs.smokeCommand.value)).toContain(config.host);
+      expect(String(outputs.podSmokeCommand.value)).toContain('/app/bin/smoke --url http://127.0.0.1:3000');
       for (const o of Object.values(outputs)) expect(o.secret).toBe(false);
     });
   });

@@ -1,11 +1,13 @@
 /**
- * `npm run smoke -- --url URL --token TOKEN [--channel ID] [--timeout-ms MS]`
+ * `npm run smoke -- --url URL [--token TOKEN] [--channel ID] [--timeout-ms MS]`
+ * The token: --token, else $SMOKE_TOKEN, else one minted for 60 s from $JWT_SECRET (inside a pod).
  * Exit codes: 0 passed, 1 the gateway check failed, 2 bad usage.
  */
 import { runSmoke } from './smoke';
 import { GatewayClientError } from './errors';
+import { smokeToken } from './smoke-token';
 
-const USAGE = 'usage: npm run smoke -- --url URL --token TOKEN [--channel ID] [--timeout-ms MS]';
+const USAGE = 'usage: npm run smoke -- --url URL [--token TOKEN] [--channel ID] [--timeout-ms MS]  (token: --token, $SMOKE_TOKEN, or minted from $JWT_SECRET)';
 
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -24,7 +26,7 @@ function parseArgs(argv: string[]): Record<string, string> {
   for (const k of Object.keys(out)) {
     if (!['url', 'token', 'channel', 'timeout-ms'].includes(k)) throw new UsageError(`unknown option --${k}`);
   }
-  if (!out.url || !out.token) throw new UsageError('--url and --token are required');
+  if (!out.url) throw new UsageError('--url is required');
   if (out['timeout-ms'] !== undefined && !(Number(out['timeout-ms']) > 0)) throw new UsageError('--timeout-ms must be a positive number');
   return out;
 }
@@ -40,10 +42,15 @@ async function main(): Promise<number> {
     process.stderr.write(`${message ? `smoke: ${message}\n` : ''}${USAGE}\n`);
     return 2;
   }
+  const token = await smokeToken(args.token, process.env);
+  if ('error' in token) {
+    process.stderr.write(`smoke: ${token.error}\n${USAGE}\n`);
+    return 2;
+  }
   try {
     const r = await runSmoke({
       url: args.url,
-      token: args.token,
+      token: token.token,
       channel: args.channel,
       timeoutMs: args['timeout-ms'] ? Number(args['timeout-ms']) : undefined,
     });

@@ -45,3 +45,40 @@ describe('loadConfig', () => {
     expect.assertions(2);
   });
 });
+
+describe('loadConfig ENGINE (fail closed)', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig({ JWT_SECRET: SECRET, ...env });
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+  };
+
+  it('should use memory outside production and redis whenever a Redis setting is present', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET }).engine).toBe('memory');
+    expect(loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'redis://127.0.0.1:6379/0' })).toMatchObject({ engine: 'redis', redisUrl: 'redis://127.0.0.1:6379/0' });
+    expect(loadConfig({ JWT_SECRET: SECRET, ENGINE: 'memory', NODE_ENV: 'production' }).engine).toBe('memory');
+  });
+
+  it('should refuse a production start without Redis and without ENGINE', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual(['ENGINE is unset and no Redis is configured: set REDIS_URL (ENGINE=redis), or ENGINE=memory for a deliberate single instance']);
+  });
+
+  it('should refuse Redis settings without REDIS_URL, ENGINE=redis without it, and memory with it', () => {
+    expect(problems({ REDIS_KEY_PREFIX: 'prod' })).toEqual(['REDIS_URL must be set: REDIS_KEY_PREFIX is set, so ENGINE defaults to redis']);
+    expect(problems({ ENGINE: 'redis' })).toEqual(['REDIS_URL must be set when ENGINE=redis']);
+    expect(problems({ ENGINE: 'memory', REDIS_URL: 'redis://r:6379' })).toEqual(['REDIS_URL is set but ENGINE=memory: unset one of them']);
+    expect(problems({ ENGINE: 'disk' })).toEqual(['ENGINE must be one of memory, redis (got "disk")']);
+  });
+});
+
+describe('loadConfig API_PORT', () => {
+  it('should serve the server API on the public port unless API_PORT names another one', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET }).apiPort).toBeNull();
+    expect(loadConfig({ JWT_SECRET: SECRET, PORT: '3000', API_PORT: '3000' }).apiPort).toBeNull();
+    expect(loadConfig({ JWT_SECRET: SECRET, API_PORT: '3001' }).apiPort).toBe(3001);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, API_PORT: 'api' })).toThrow(/API_PORT must be an integer between 0 and 65535/);
+  });
+});

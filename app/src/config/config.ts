@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type Transport = 'websocket' | 'polling';
 export type RedisAdapterMode = 'classic' | 'sharded';
+export type EngineKind = 'memory' | 'redis';
 
 /** Per-user token-bucket limits, in events per minute. */
 export interface RateLimits {
@@ -27,7 +28,19 @@ export interface RateLimits {
 
 export interface GatewayConfig {
   port: number;
+  /**
+   * Port of the server HTTP API (`/api/v1`, `/demo`); null serves it on `port` as well. With its
+   * own port, the public listener answers only Socket.IO and the health checks.
+   * @default null (same port)
+   */
+  apiPort: number | null;
   metricsPort: number;
+  /**
+   * Where shared state lives. Unset: `redis` when any `REDIS_*` variable is set, `memory` outside
+   * production, and a configuration error with `NODE_ENV=production` (the image's setting), so a
+   * missing Redis can never turn a fleet into isolated single instances.
+   */
+  engine: EngineKind;
   instanceId: string;
   redisUrl: string | null;
   redisAdapter: RedisAdapterMode;
@@ -203,11 +216,18 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   if (webhookUrl && !webhookSecret) r.problems.push('WEBHOOK_SECRET must be set when WEBHOOK_URL is set');
   if (webhookSecret && Buffer.byteLength(webhookSecret) < 16) r.problems.push('WEBHOOK_SECRET must be at least 16 bytes long');
 
+  const port = r.int('PORT', 3000, 0, 65535);
+  const apiPort = r.raw('API_PORT') === undefined ? null : r.int('API_PORT', 0, 0, 65535);
+  const redisUrl = r.url('REDIS_URL', ['redis:', 'rediss:']);
+  const engine = engineKind(r, env, redisUrl);
+
   const config: GatewayConfig = {
-    port: r.int('PORT', 3000, 0, 65535),
+    port,
+    apiPort: apiPort === null || (apiPort === port && port !== 0) ? null : apiPort,
+    engine,
     metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     instanceId: r.raw('INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
-    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl: engine === 'redis' ? redisUrl : null,
     redisAdapter: r.oneOf('REDIS_ADAPTER', 'classic', ['classic', 'sharded'] as const),
     redisKeyPrefix: r.raw('REDIS_KEY_PREFIX') ?? 'sg',
     jwt: {
@@ -265,6 +285,28 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** ENGINE, explicit or derived; refuses every combination that would run without the state store it implies. */
+function engineKind(r: Reader, env: Env, redisUrl: string | null): EngineKind {
+  const explicit = r.raw('ENGINE');
+  const redisSettings = Object.keys(env).filter((k) => k.startsWith('REDIS_') && r.raw(k) !== undefined);
+  if (explicit === undefined) {
+    if (redisSettings.length > 0) {
+      if (redisUrl === null && !r.problems.some((p) => p.startsWith('REDIS_URL'))) {
+        r.problems.push(`REDIS_URL must be set: ${redisSettings.join(', ')} ${redisSettings.length === 1 ? 'is' : 'are'} set, so ENGINE defaults to redis`);
+      }
+      return 'redis';
+    }
+    if (env.NODE_ENV === 'production') {
+      r.problems.push('ENGINE is unset and no Redis is configured: set REDIS_URL (ENGINE=redis), or ENGINE=memory for a deliberate single instance');
+    }
+    return 'memory';
+  }
+  const kind = r.oneOf<EngineKind>('ENGINE', 'redis', ['memory', 'redis'] as const);
+  if (explicit === 'redis' && redisUrl === null && !r.problems.some((p) => p.startsWith('REDIS_URL'))) r.problems.push('REDIS_URL must be set when ENGINE=redis');
+  if (explicit === 'memory' && redisUrl !== null) r.problems.push('REDIS_URL is set but ENGINE=memory: unset one of them');
+  return kind;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

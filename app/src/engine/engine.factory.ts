@@ -20,16 +20,18 @@ export interface EngineDeps {
 }
 
 /**
- * The memory engine when `REDIS_URL` is unset; otherwise a RedisEngine, resolved only once Redis
+ * The memory engine when `config.engine` is memory (chosen explicitly, or by default outside
+ * production); otherwise a RedisEngine, resolved only once Redis
  * is ready (rejects with EngineUnavailableError when it is not ready within `readyTimeoutMs`).
  */
 export async function createEngine(config: GatewayConfig, deps: EngineDeps = {}): Promise<Engine> {
-  if (config.redisUrl === null) {
+  if (config.engine === 'memory') {
     return new MemoryEngine({ historyMaxLen: config.historyMaxLen, idempotencyTtlSec: config.idempotencyTtlSec });
   }
   const { logger, metrics } = deps;
   // ioredis reports every failed reconnect attempt; one line per distinct error and outage is enough.
   const reported = new Map<string, string>();
+  if (config.redisUrl === null) throw new Error('ENGINE=redis without REDIS_URL (loadConfig refuses this)');
   const engine = await RedisEngine.connect({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,

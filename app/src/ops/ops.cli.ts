@@ -25,7 +25,7 @@ export function parseArgs(argv: string[]): { command: string | undefined; args: 
 function help(): string {
   return [
     'usage: ops <command> [options] [--url URL] [--api-key KEY]',
-    '  --url      gateway base URL (default $GATEWAY_URL or http://127.0.0.1:$PORT, PORT default 3000)',
+    '  --url      gateway base URL (default $GATEWAY_URL, else http://127.0.0.1:$API_PORT, else :$PORT, else :3000)',
     '  --api-key  server API key (default $GATEWAY_API_KEY, else the first of $API_KEYS)',
     '',
     'commands:',
@@ -48,7 +48,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (l: stri
     err(`${command} changes nothing; --dry-run does not apply`);
     return 2;
   }
-  const url = String(args.flags.url ?? env.GATEWAY_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`).replace(/\/+$/, '');
+  // Inside the pod the server API listens on API_PORT when the chart gives it its own port.
+  const url = String(args.flags.url ?? env.GATEWAY_URL ?? `http://127.0.0.1:${env.API_PORT || env.PORT || 3000}`).replace(/\/+$/, '');
   const key = typeof args.flags['api-key'] === 'string' ? args.flags['api-key'] : env.GATEWAY_API_KEY ?? env.API_KEYS?.split(',')[0]?.trim();
   try {
     await spec.run(new OpsClient(url, key), args, out);

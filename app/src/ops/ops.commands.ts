@@ -109,11 +109,18 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'run-maintenance',
-    usage: 'run-maintenance [job]',
+    usage: 'run-maintenance [job] [--dry-run]',
     summary: 'run one maintenance job now (or all of them); jobs run under a lock, one instance at a time',
-    mutating: false,
+    mutating: true,
     async run(client, args, out) {
-      const jobs = args.positional[0] ? [args.positional[0]] : (await client.call<{ jobs: string[] }>('GET', '/maintenance')).jobs;
+      const known = (await client.call<{ jobs: string[] }>('GET', '/maintenance')).jobs;
+      const jobs = args.positional[0] ? [args.positional[0]] : known;
+      // The runbooks preview a run first; the preview checks the job exists and changes nothing.
+      if (dry(args)) {
+        const unknown = jobs.filter((j) => !known.includes(j));
+        if (unknown.length) throw new UsageError(`no maintenance job ${unknown.join(', ')} (jobs: ${known.join(', ')})`);
+        return out(`dry run: would run ${jobs.join(', ')}`);
+      }
       let failed = 0;
       for (const job of jobs) {
         const { run } = await client.call<{ run: { result: string; details?: unknown; error?: string } }>('POST', `/maintenance/${encodeURIComponent(job)}`);

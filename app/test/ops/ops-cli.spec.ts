@@ -85,7 +85,10 @@ describe('ops CLI against a live gateway', () => {
     const bad = await ops(['run-maintenance', 'no-such-job'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/NOT_FOUND/);
-    expect((await ops(['run-maintenance', '--dry-run'], env)).code).toBe(2);
+    const preview = await ops(['run-maintenance', 'history-trim', '--dry-run'], env);
+    expect(preview.code).toBe(0);
+    expect(preview.stdout).toMatch(/^dry run: would run history-trim$/m);
+    expect((await ops(['run-maintenance', 'no-such-job', '--dry-run'], env)).code).toBe(2);
   });
 
   it('connection-reset should count on --dry-run and reset gradually otherwise', async () => {

@@ -72,20 +72,58 @@ here so that changing a drain value can never leave the kubelet killing a draini
 {{- add (int $d.preStopSleepSeconds) $delay $window (int $d.marginSeconds) }}
 {{- end }}
 
-{{/* True when clients may fall back to HTTP long-polling, which needs every request of a session on one pod. */}}
-{{- define "socket-gateway.usesPolling" -}}
-{{- if has "polling" .Values.config.transports }}true{{- end }}
+{{/*
+TRANSPORTS. Unset: websocket and polling, except behind Gateway API without an explicit
+sessionPersistence, whose stickiness cannot be relied on (experimental field, dropped by
+standard-channel CRDs, ignored by some implementations): WebSocket needs none.
+*/}}
+{{- define "socket-gateway.transports" -}}
+{{- if .Values.config.transports }}
+{{- join "," .Values.config.transports }}
+{{- else if and (eq .Values.routing.provider "gateway-api") (not .Values.routing.sessionPersistence) }}
+{{- "websocket" }}
+{{- else }}
+{{- "websocket,polling" }}
+{{- end }}
 {{- end }}
 
-{{/* Whether the routing layer should pin a client to a pod. */}}
+{{/* True when clients may fall back to HTTP long-polling, which needs every request of a session on one pod. */}}
+{{- define "socket-gateway.usesPolling" -}}
+{{- if has "polling" (splitList "," (include "socket-gateway.transports" .)) }}true{{- end }}
+{{- end }}
+
+{{/* Whether the routing layer should pin a client to a pod (Gateway API: only when sessionPersistence is asked for). */}}
 {{- define "socket-gateway.sticky" -}}
-{{- if .Values.routing.stickySessions }}true{{- end }}
+{{- if eq .Values.routing.provider "gateway-api" }}
+{{- if .Values.routing.sessionPersistence }}true{{- end }}
+{{- else if .Values.routing.stickySessions }}true{{- end }}
+{{- end }}
+
+{{/* Public path of Socket.IO; the only path routed publicly. */}}
+{{- define "socket-gateway.publicPath" -}}
+{{- printf "%ssocket.io/" .Values.routing.path }}
+{{- end }}
+
+{{/* Port the webhook URL is reached on (explicit, else the scheme's default). */}}
+{{- define "socket-gateway.webhookPort" -}}
+{{- $u := urlParse .Values.config.webhookUrl }}
+{{- $hostPort := splitList ":" $u.host }}
+{{- if gt (len $hostPort) 1 }}{{ last $hostPort }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
 {{- end }}
 
 {{/* Refuses value combinations that deploy but cannot work. */}}
 {{- define "socket-gateway.validate" -}}
-{{- if and (include "socket-gateway.usesPolling" .) (not .Values.routing.stickySessions) (ne .Values.routing.provider "none") }}
+{{- if and (include "socket-gateway.usesPolling" .) (eq .Values.routing.provider "gateway-api") (not .Values.routing.sessionPersistence) }}
+{{- fail "config.transports includes polling, which needs routing.sessionPersistence=true with routing.provider=gateway-api (check your Gateway supports the experimental field), or leave config.transports empty for WebSocket-only" }}
+{{- end }}
+{{- if and (include "socket-gateway.usesPolling" .) (not .Values.routing.stickySessions) (hasPrefix "ingress-" .Values.routing.provider) }}
 {{- fail "routing.stickySessions=false requires config.transports=[websocket]: polling requests of one session must reach the same pod" }}
+{{- end }}
+{{- if and (eq .Values.config.engine "memory") (or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
+{{- fail "config.engine=memory keeps state inside one pod: set replicaCount=1 and autoscaling.enabled=false, or use config.engine=redis" }}
+{{- end }}
+{{- if and (eq .Values.routing.cookieSameSite "None") (not .Values.routing.tls.enabled) (ne .Values.routing.provider "none") }}
+{{- fail "routing.cookieSameSite=None needs routing.tls.enabled: browsers drop SameSite=None cookies that are not Secure" }}
 {{- end }}
 {{- if and (ne .Values.routing.provider "none") (not .Values.routing.host) }}
 {{- fail (printf "routing.host is required when routing.provider=%s" .Values.routing.provider) }}
