@@ -55,7 +55,8 @@ describe(EventDispatcher.name, () => {
 
   it('should reassign no prototype of a framework class anywhere in the app', () => {
     const assignment = /\.prototype\.[A-Za-z_$][\w$]*\s*=(?!=)/;
-    expect(assignment.test('WebSocketsController.prototype.subscribeMessages = function () {}')).toBe(true);
+    // The check can fail (the sample is assembled so that this file does not match it itself).
+    expect(assignment.test(['Widget', 'prototype', 'render = function () {}'].join('.'))).toBe(true);
     const offenders = files(SRC, (p) => p.endsWith('.ts'))
       .filter((f) => assignment.test(readFileSync(f, 'utf8')))
       .map((f) => relative(SRC, f));
