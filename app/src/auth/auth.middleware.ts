@@ -5,7 +5,7 @@ import { CLOCK, type Clock } from '../common/clock';
 import { GatewayError, toErrorBody } from '../common/gateway-error';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type Engine } from '../engine/engine.ports';
-import { MetricsService } from '../metrics/metrics.service';
+import { CLIENT_REFUSALS, MetricsService, type RefusalReason } from '../metrics/metrics.service';
 import { ConnectionGuardService } from './connection-guard.service';
 import { IpRulesService } from './ip-rules.service';
 import { TokenRejected, TokenVerifier } from './token-verifier';
@@ -51,7 +51,7 @@ export class AuthMiddleware {
     const ip = clientIp(socket.handshake, this.config.trustProxy);
     if (await this.ipRules.isBlocked(ip)) throw new Refusal('ip_blocked', new GatewayError('FORBIDDEN', 'address blocked'));
     const capacity = this.guard.admit();
-    if (capacity) throw new Refusal('connection_limit', capacity);
+    if (capacity) throw new Refusal(this.guard.draining ? 'draining' : 'connection_limit', capacity);
     const rate = await this.engine.rateLimiter.consume(`conn:${ip}`, this.config.rateLimits.connectPerIp, 60_000, this.clock.now());
     if (!rate.allowed) {
       throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connection attempts', rate.retryAfterMs));
@@ -73,10 +73,11 @@ export class AuthMiddleware {
   }
 
   private refuse(socket: Socket, err: unknown): Error {
-    const reason = err instanceof Refusal ? err.reason : 'error';
+    const reason: RefusalReason = err instanceof Refusal ? err.reason : 'error';
     const body = toErrorBody(err instanceof Refusal ? err.error : err);
-    this.metrics.connections.inc({ result: 'rejected' });
-    if (reason !== 'error') this.metrics.authFailures.inc({ reason });
+    this.metrics.connections.inc({ result: 'rejected', reason });
+    // Capacity and drain refusals are not authentication failures.
+    if ((CLIENT_REFUSALS as readonly string[]).includes(reason)) this.metrics.authFailures.inc({ reason });
     this.logger.warn('connection.refused', {
       metadata: { reason, code: body.code, ip: clientIp(socket.handshake, this.config.trustProxy) },
       ...(reason === 'error' ? { err } : {}),
@@ -88,7 +89,7 @@ export class AuthMiddleware {
 }
 
 class Refusal extends Error {
-  constructor(readonly reason: string, readonly error: GatewayError) {
+  constructor(readonly reason: RefusalReason, readonly error: GatewayError) {
     super(error.message);
   }
 }

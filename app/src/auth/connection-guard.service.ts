@@ -21,6 +21,7 @@ export class ConnectionGuardService {
   ) {
     metrics.maxConnections.set(config.maxConnections);
     metrics.draining.set(0);
+    metrics.drainBudget.set((config.drainDelayMs + config.drainWindowMs) / 1000);
   }
 
   /** Returns the refusal, or null when the handshake may continue. */
@@ -53,6 +54,7 @@ export class ConnectionGuardService {
   startDraining(now: number): void {
     if (this.drainingSince === null) this.drainingSince = now;
     this.metrics.draining.set(1);
+    this.metrics.drainStartedAt = this.drainingSince;
   }
 
   get draining(): boolean {

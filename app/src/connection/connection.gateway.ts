@@ -34,7 +34,7 @@ export class ConnectionGateway implements OnGatewayConnection {
   handleConnection(socket: Socket): void {
     const user = socket.data.user as AuthenticatedUser;
     this.guard.opened();
-    this.metrics.connections.inc({ result: 'accepted' });
+    this.metrics.connections.inc({ result: 'accepted', reason: 'none' });
     // 'disconnecting' still sees the socket's rooms; 'disconnect' would not. It fires once, so one
     // listener shared by every socket does, without a closure (and a `once` wrapper) per socket.
     socket.on('disconnecting', this.disconnecting);

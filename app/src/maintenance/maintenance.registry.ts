@@ -37,6 +37,7 @@ export class MaintenanceRegistry implements OnApplicationBootstrap, OnApplicatio
   register(job: MaintenanceJob): void {
     if (this.jobs.has(job.name)) throw new Error(`maintenance job ${job.name} registered twice`);
     this.jobs.set(job.name, job);
+    this.metrics.registerMaintenanceJob(job.name, job.intervalMs);
     if (this.started) this.schedule(job);
   }
 

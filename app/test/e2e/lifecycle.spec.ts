@@ -27,7 +27,7 @@ describe('connection lifecycle', () => {
       expect(server.of('/').adapter.rooms.size).toBe(baseline.rooms);
       expect(sessions.trackedCount).toBe(0);
       expect(guard.count).toBe(0);
-      expect(await gw.metrics.registry.getSingleMetricAsString('socket_gateway_connections_total')).toContain('result="accepted"} 1000');
+      expect(await gw.metrics.registry.getSingleMetricAsString('socket_gateway_connections_total')).toContain('result="accepted",reason="none"} 1000');
     } finally {
       await gw.close();
     }

@@ -22,7 +22,9 @@ describe('connection limit', () => {
       const metrics = await gw.metrics.registry.metrics();
       expect(metrics).toMatch(/^socket_gateway_connected_sockets 100$/m);
       expect(metrics).toMatch(/^socket_gateway_max_connections 100$/m);
-      expect(metrics).toMatch(/socket_gateway_auth_failures_total\{reason="connection_limit"\} 1/);
+      expect(metrics).toMatch(/^socket_gateway_connections_total\{result="rejected",reason="connection_limit"\} 1$/m);
+      // Capacity is not an authentication failure.
+      expect(metrics).not.toMatch(/socket_gateway_auth_failures_total\{reason="connection_limit"\}/);
     } finally {
       closeAll();
       await gw.close();

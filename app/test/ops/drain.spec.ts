@@ -33,6 +33,12 @@ describe('graceful drain on SIGTERM', () => {
     await until(async () => (await a.readyz().catch(() => ({ status: 0 }))).status === 503, 1000, 'readiness off');
     // New handshakes are refused while draining (clients go to another instance).
     await expect(connect(a.url, token)).rejects.toMatchObject({ message: 'UNAVAILABLE' });
+    // A drain refusal has its own reason, so rollouts never burn the connection SLO's budget.
+    const during = await a.metrics();
+    expect(during).toMatch(/^socket_gateway_connections_total\{result="rejected",reason="draining"\} 1$/m);
+    expect(during).toMatch(/^socket_gateway_connections_total\{result="rejected",reason="connection_limit"\} 0$/m);
+    expect(during).toMatch(/^socket_gateway_drain_budget_seconds 3$/m);
+    expect(Number(/^socket_gateway_drain_elapsed_seconds (\S+)$/m.exec(during)?.[1])).toBeGreaterThan(0);
     await exited;
     const took = Date.now() - t0;
     expect(a.exitCode).toBe(0);
