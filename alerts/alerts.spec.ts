@@ -2,6 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { DEFAULT_RUNBOOK_BASE_URL, rebaseRunbookUrls, runbookUrl } from './lib/runbook-url';
+import { DEFAULT_DASHBOARD_BASE_URL, dashboardUrl, rebaseDashboardUrls } from './lib/dashboard-url';
+import { allDashboards } from '../dashboards/src';
 import { alertNames, alertingRules, loadRuleGroups, RULES_FILE, ALERTS_DIR } from './lib/rules';
 import { durationSeconds, loadRuleTests, ruleTestFiles } from './lib/rule-tests';
 import { runPromtool } from './lib/promtool';
@@ -10,6 +12,7 @@ import { rulesWithFor } from './lib/test-copy';
 const groups = loadRuleGroups();
 const alerts = alertingRules(groups);
 const ruleTests = loadRuleTests();
+const dashboardUids = allDashboards().map((d) => d.uid!);
 const allAlertTests = ruleTests.flatMap((f) => f.tests.flatMap((t) => t.alert_rule_test ?? []));
 
 describe('alert rules', () => {
@@ -28,13 +31,16 @@ describe('alert rules', () => {
   });
 
   it.each(alerts.map((a) => [a.alert, a.labels.severity, a] as const))(
-    'should give %s (%s) a severity, summary, description and its runbook_url',
+    'should give %s (%s) a severity, summary, description, its runbook_url and a dashboard_url',
     (name, _severity, rule) => {
       expect(name).toMatch(/^SocketGateway[A-Z][A-Za-z0-9]*$/);
       expect(['critical', 'warning', 'info']).toContain(rule.labels.severity);
       expect(rule.annotations.summary?.trim()).toBeTruthy();
       expect(rule.annotations.description?.trim()).toBeTruthy();
       expect(rule.annotations.runbook_url).toBe(runbookUrl(name));
+      // A generated dashboard, opened on the alert's namespace.
+      const uid = dashboardUids.find((u) => rule.annotations.dashboard_url === `${dashboardUrl(u)}?var-namespace={{ $labels.namespace }}`);
+      expect({ dashboard_url: rule.annotations.dashboard_url, uid }).toEqual({ dashboard_url: rule.annotations.dashboard_url, uid: expect.any(String) });
       // absent() has neither a meaningful value nor labels to quote.
       if (!rule.expr.includes('absent(')) expect(rule.annotations.description).toMatch(/\{\{ \$(value|labels)/);
     },
@@ -48,7 +54,7 @@ describe('alert rules', () => {
     expect(quiet.length).toBeGreaterThan(0);
     for (const f of firing) {
       for (const expected of f.exp_alerts ?? []) {
-        expect(Object.keys(expected.exp_annotations ?? {}).sort()).toEqual(['description', 'runbook_url', 'summary']);
+        expect(Object.keys(expected.exp_annotations ?? {}).sort()).toEqual(['dashboard_url', 'description', 'runbook_url', 'summary']);
       }
     }
     // Every severity tier of the alert fires in some test, with its own labels.
@@ -91,6 +97,16 @@ describe('runbook base URL', () => {
     const rebased = rebaseRunbookUrls(text, 'https://wiki.example.org/sgw');
     expect(rebased).not.toContain(DEFAULT_RUNBOOK_BASE_URL);
     expect(rebased).toContain('runbook_url: https://wiki.example.org/sgw/SocketGatewayRedisDown.md');
+  });
+});
+
+describe('dashboard base URL', () => {
+  it('should appear in the rule file only as the prefix of dashboard_url and be rewritten in one step', () => {
+    const text = readFileSync(RULES_FILE, 'utf8');
+    expect(text.split(DEFAULT_DASHBOARD_BASE_URL).length - 1).toBe(alerts.length);
+    const rebased = rebaseDashboardUrls(text, 'https://grafana.internal/d');
+    expect(rebased).not.toContain(DEFAULT_DASHBOARD_BASE_URL);
+    expect(rebased).toContain('dashboard_url: https://grafana.internal/d/socket-gateway-redis-fanout?var-namespace=');
   });
 });
 
