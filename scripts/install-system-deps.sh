@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: redis-server (engine and
-# multi-instance suites), prometheus (promtool and the end-to-end alert test), chromium (demo
-# page browser test), unzip, prometheus-redis-exporter (the standalone Redis sidecar, run by
-# infra/redis-live.spec.ts). Runs as root or through sudo; a no-op when everything is present.
+# multi-instance suites), prometheus (promtool and the end-to-end alert test),
+# prometheus-alertmanager (amtool and the inhibition test), prometheus-redis-exporter (the
+# standalone Redis sidecar run by infra/redis-live.spec.ts, and Redis series in the alert
+# end-to-end tests), chromium (demo page browser test), unzip. Runs as root or through sudo; a
+# no-op when everything is present.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
 command -v chromium >/dev/null || need+=(chromium)
 command -v unzip >/dev/null || need+=(unzip)
-command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing Debian packages: ${need[*]}"
 SUDO=""
