@@ -27,6 +27,14 @@ function gatewayContainer(objs: K8sObject[]): Record<string, any> { // eslint-di
   return (gateway(objs).spec as any).template.spec.containers.find((c: { name: string }) => c.name === 'gateway'); // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
+function valueOf(valuesFiles: string[], key: string): string {
+  for (const f of valuesFiles) {
+    const m = new RegExp(`${key}:\\s*(\\S+)`).exec(readFileSync(f, 'utf8'));
+    if (m) return m[1];
+  }
+  return '';
+}
+
 function runbookBase(valuesFiles: string[]): string {
   for (const f of valuesFiles) {
     const m = /runbookBaseUrl:\s*(\S+)/.exec(readFileSync(f, 'utf8'));
@@ -75,8 +83,9 @@ describe('helm chart socket-gateway', () => {
     it('should satisfy every deployment policy', () => {
       const violations = allViolations(objs, {
         app: APP_ENDPOINTS,
-        alertGroups: expectedRuleGroups(alertRuleFiles(), runbookBase(valuesFiles)),
+        alertGroups: expectedRuleGroups(alertRuleFiles(), runbookBase(valuesFiles), valueOf(valuesFiles, 'dashboardBaseUrl')),
         dashboards: dashboardFiles(),
+        runbookBaseUrl: runbookBase(valuesFiles),
       });
       expect(violations).toEqual([]);
     });

@@ -29,6 +29,7 @@ export const SUPPORTED_KINDS = [
   'networking.k8s.io/v1/NetworkPolicy',
   'monitoring.coreos.com/v1/ServiceMonitor',
   'monitoring.coreos.com/v1/PrometheusRule',
+  'monitoring.coreos.com/v1alpha1/AlertmanagerConfig',
   'gateway.networking.k8s.io/v1/HTTPRoute',
 ] as const;
 

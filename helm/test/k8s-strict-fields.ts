@@ -116,6 +116,12 @@ function walk(checker: ts.TypeChecker, value: Json | undefined, type: ts.Type, a
   const index = checker.getIndexInfosOfType(t).find((info) => info.keyType.flags & ts.TypeFlags.String);
   for (const [key, v] of Object.entries(value)) {
     const prop = checker.getPropertyOfType(t, key);
+    // An AlertmanagerConfig route's child routes are free JSON in the CRD (its schema cannot recurse),
+    // but Routes to the operator: check them as the parent's own type.
+    if (prop && key === 'routes' && Array.isArray(v) && checker.getPropertyOfType(t, 'receiver') && checker.getPropertyOfType(t, 'groupBy')) {
+      v.forEach((child, i) => walk(checker, child, t, `${at}/${key}/${i}`, errors));
+      continue;
+    }
     if (prop) walk(checker, v, checker.getTypeOfSymbol(prop), `${at}/${key}`, errors);
     else if (index) walk(checker, v, index.type, `${at}/${key}`, errors);
     else errors.push(`${at}/${key}: unknown field (not in the schema of ${checker.typeToString(t)})`);

@@ -3,6 +3,7 @@
  * every one naming the object, so a failing test says what to fix. [] means compliant.
  */
 import type { K8sObject } from './k8s-schema';
+import { DEFAULT_RUNBOOK_BASE_URL } from '../../alerts/lib/runbook-url';
 import { objectRef } from './k8s-schema';
 
 type Dict = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -212,8 +213,13 @@ export function secretLeakViolations(objs: K8sObject[], knownSecretValues: strin
 }
 
 /** The rule groups alerts/*.rules.yaml define, in file order, as the chart must ship them (runbook pages kept, base swapped). */
-export function expectedRuleGroups(files: { name: string; doc: Dict }[], runbookBaseUrl = ''): Dict[] {
+export function expectedRuleGroups(files: { name: string; doc: Dict }[], runbookBaseUrl = '', dashboardBaseUrl = ''): Dict[] {
   const groups = [...files].sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((f) => JSON.parse(JSON.stringify(f.doc.groups ?? [])) as Dict[]);
+  if (dashboardBaseUrl) {
+    for (const r of groups.flatMap((g) => (g.rules ?? []) as Dict[])) {
+      if (r.alert && r.annotations?.dashboard_url) r.annotations.dashboard_url = `${dashboardBaseUrl.replace(/\/$/, '')}/${String(r.annotations.dashboard_url).split('/').pop()}`;
+    }
+  }
   if (runbookBaseUrl) {
     for (const g of groups) {
       for (const r of g.rules ?? []) {
@@ -237,15 +243,18 @@ export function prometheusRuleViolations(objs: K8sObject[], expectedGroups: Dict
   return [`${objectRef(rules[0])}: groups differ from alerts/ (chart: ${names(actual)}; alerts/: ${names(expectedGroups)}; first difference in group #${diff === -1 ? actual.length : diff})`];
 }
 
-/** One ConfigMap per dashboard file, labelled for the Grafana sidecar, holding the file unchanged. */
-export function dashboardViolations(objs: K8sObject[], files: { name: string; json: string }[]): string[] {
+/**
+ * One ConfigMap per dashboard file, labelled for the Grafana sidecar, holding the file unchanged
+ * except for the runbook base when one is set (as the PrometheusRule's runbook_url).
+ */
+export function dashboardViolations(objs: K8sObject[], files: { name: string; json: string }[], runbookBaseUrl = ''): string[] {
   const out: string[] = [];
   const cms = objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
   if (cms.length !== files.length) out.push(`expected ${files.length} dashboard ConfigMaps, found ${cms.length}`);
   for (const f of files) {
     const cm = cms.find((c) => (c.data as Dict | undefined)?.[f.name] !== undefined);
     if (!cm) out.push(`no dashboard ConfigMap holds ${f.name}`);
-    else if ((cm.data as Dict)[f.name] !== f.json.replace(/\n$/, '')) out.push(`${objectRef(cm)}: ${f.name} differs from dashboards/generated/${f.name}`);
+    else if ((cm.data as Dict)[f.name] !== rebaseRunbookUrls(f.json, runbookBaseUrl).replace(/\n$/, '')) out.push(`${objectRef(cm)}: ${f.name} differs from dashboards/generated/${f.name}`);
   }
   return out;
 }
@@ -311,6 +320,8 @@ export interface PolicyInputs {
   app: AppEndpoints;
   alertGroups?: Dict[];
   dashboards?: { name: string; json: string }[];
+  /** monitoring.prometheusRule.runbookBaseUrl of the rendering, if set. */
+  runbookBaseUrl?: string;
   knownSecretValues?: string[];
 }
 
@@ -327,6 +338,10 @@ export function allViolations(objs: K8sObject[], inputs: PolicyInputs): string[]
     ...secretLeakViolations(objs, inputs.knownSecretValues),
     ...routingViolations(objs, polling),
     ...(objs.some((o) => o.kind === 'PrometheusRule') && inputs.alertGroups ? prometheusRuleViolations(objs, inputs.alertGroups) : []),
-    ...(objs.some((o) => o.metadata.labels?.grafana_dashboard === '1') && inputs.dashboards ? dashboardViolations(objs, inputs.dashboards) : []),
+    ...(objs.some((o) => o.metadata.labels?.grafana_dashboard === '1') && inputs.dashboards ? dashboardViolations(objs, inputs.dashboards, inputs.runbookBaseUrl) : []),
   ];
+}
+
+function rebaseRunbookUrls(text: string, base: string): string {
+  return base ? text.split(DEFAULT_RUNBOOK_BASE_URL).join(`${base.replace(/\/$/, '')}/`) : text;
 }

@@ -118,6 +118,7 @@ export function describeStack(e: StackExpectation): void {
           app: APP_ENDPOINTS,
           alertGroups: expectedRuleGroups(alertRuleFiles(), config.monitoring.runbookBaseUrl),
           dashboards: dashboardFiles(),
+          runbookBaseUrl: config.monitoring.runbookBaseUrl,
           knownSecretValues: Object.values(e.secrets),
         }),
       ).toEqual([]);

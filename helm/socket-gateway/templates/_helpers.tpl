@@ -138,3 +138,19 @@ standard-channel CRDs, ignored by some implementations): WebSocket needs none.
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
 {{- end }}
+
+{{/*
+Alertmanager matcher strings (`name=~"value"`) of alerts/alertmanager.yaml as AlertmanagerConfig
+matcher objects.
+*/}}
+{{- define "socket-gateway.amMatchers" -}}
+{{- $re := "^([a-zA-Z_][a-zA-Z0-9_]*)(=~|!~|!=|=)\"(.*)\"$" }}
+{{- range $m := . }}
+{{- if not (regexMatch $re $m) }}
+{{- fail (printf "alerts/alertmanager.yaml: matcher %q is not name<op>\"value\"" $m) }}
+{{- end }}
+- name: {{ regexReplaceAll $re $m "${1}" }}
+  matchType: {{ regexReplaceAll $re $m "${2}" | quote }}
+  value: {{ regexReplaceAll $re $m "${3}" | quote }}
+{{- end }}
+{{- end }}
