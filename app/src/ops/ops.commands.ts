@@ -131,6 +131,33 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: 'dead-letters',
+    usage: 'dead-letters [--limit <n>]',
+    summary: 'list webhook events that exhausted their delivery attempts (oldest first)',
+    mutating: false,
+    async run(client, args, out) {
+      const limit = positiveLimit(args);
+      const res = await client.call<{ deadLetters: Array<{ event: { id: string; type: string }; deadAt: string; attempts: number; lastError: string }> }>('GET', `/webhooks/dead-letters?limit=${limit}`);
+      out(`${res.deadLetters.length} dead-lettered webhook event(s)`);
+      for (const d of res.deadLetters) out(`  ${d.event.id} ${d.event.type} dead since ${d.deadAt} after ${d.attempts} attempt(s): ${d.lastError}`);
+    },
+  },
+  {
+    name: 'retry-dead-letters',
+    usage: 'retry-dead-letters [--limit <n>] [--dry-run]',
+    summary: 'requeue the oldest dead-lettered webhook events with a fresh attempt budget',
+    mutating: true,
+    async run(client, args, out) {
+      const limit = positiveLimit(args);
+      if (dry(args)) {
+        const res = await client.call<{ deadLetters: unknown[] }>('GET', `/webhooks/dead-letters?limit=${limit}`);
+        return out(`dry run: would requeue ${res.deadLetters.length} dead-lettered webhook event(s)`);
+      }
+      const res = await client.call<{ requeued: number }>('POST', '/webhooks/dead-letters/retry', { limit });
+      out(`requeued ${res.requeued} dead-lettered webhook event(s)`);
+    },
+  },
+  {
     name: 'connection-reset',
     usage: 'connection-reset [--window <seconds>] [--dry-run]',
     summary: 'disconnect every socket of the fleet gradually, with jitter, over the window (default 60 s)',
@@ -143,6 +170,12 @@ export const COMMANDS: CommandSpec[] = [
     },
   },
 ];
+
+function positiveLimit(args: OpsArgs): number {
+  const limit = args.flags.limit === undefined ? 100 : Number(args.flags.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1-1000');
+  return limit;
+}
 
 function strip(o: Record<string, unknown>): Record<string, unknown> {
   const { ok: _ok, ...rest } = o;
