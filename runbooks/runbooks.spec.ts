@@ -86,7 +86,8 @@ describe('runbooks', () => {
         .forEach((line, i) => {
           // Node-scoped commands have no namespace; everything else must name one.
           for (const m of line.matchAll(/`(kubectl (?!cordon|uncordon|drain|get nodes|describe node)[^`]*)`/g)) {
-            if (!/ -n (socket-gateway|ingress-nginx)\b/.test(m[1]) && !/ (--all-namespaces|-A)\b/.test(m[1])) {
+            // monitoring: where Alertmanager runs (silences).
+            if (!/ -n (socket-gateway|ingress-nginx|monitoring)\b/.test(m[1]) && !/ (--all-namespaces|-A)\b/.test(m[1])) {
               problems.push(`${page}:${i + 1}: kubectl without the chart's namespace: ${m[1]}`);
             }
           }

@@ -25,6 +25,8 @@ export const PROCEDURES = [
   'ip-blocking',
   'maintenance-tasks',
   'ingress-nginx-reload',
+  'webhook-dead-letters',
+  'alertmanager-silences',
 ] as const;
 
 export function markdownPages(): string[] {
