@@ -46,9 +46,9 @@ describe('generated dashboards', () => {
     }
   });
 
-  it('should offer the datasource, namespace and pod variables', () => {
+  it('should offer the datasource, cluster, namespace and pod variables', () => {
     for (const d of dashboards) {
-      expect((d.templating?.list ?? []).map((v) => v.name)).toEqual(['datasource', 'namespace', 'pod']);
+      expect((d.templating?.list ?? []).map((v) => v.name)).toEqual(['datasource', 'cluster', 'namespace', 'pod']);
     }
   });
 

@@ -3,35 +3,14 @@
  * end-to-end check scrapes a running gateway and asserts metricsExpectedFromGateway() ⊆ scraped.
  */
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { Registry } from 'prom-client';
+import { MetricsService } from '../../app/src/metrics/metrics.service';
 import { loadRuleGroups, recordingRules, RuleGroup } from '../../alerts/lib/rules';
 import { allDashboards } from '../src';
 import { labelValuesSelector, metricNames } from './promql';
 
-/** The gateway's own catalogue (README "Metrics"), as base names; histograms add _bucket/_sum/_count. */
-export const GATEWAY_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> = {
-  socket_gateway_connected_sockets: 'gauge',
-  socket_gateway_connections_total: 'counter',
-  socket_gateway_disconnections_total: 'counter',
-  socket_gateway_connect_duration_seconds: 'histogram',
-  socket_gateway_events_total: 'counter',
-  socket_gateway_event_duration_seconds: 'histogram',
-  socket_gateway_messages_delivered_total: 'counter',
-  socket_gateway_message_fanout_seconds: 'histogram',
-  socket_gateway_errors_total: 'counter',
-  socket_gateway_rate_limited_total: 'counter',
-  socket_gateway_auth_failures_total: 'counter',
-  socket_gateway_rooms: 'gauge',
-  socket_gateway_online_users: 'gauge',
-  socket_gateway_max_connections: 'gauge',
-  socket_gateway_redis_up: 'gauge',
-  socket_gateway_redis_command_duration_seconds: 'histogram',
-  socket_gateway_adapter_errors_total: 'counter',
-  socket_gateway_draining: 'gauge',
-  socket_gateway_maintenance_runs_total: 'counter',
-  socket_gateway_maintenance_last_success_timestamp_seconds: 'gauge',
-  socket_gateway_notifications_pending: 'gauge',
-  socket_gateway_build_info: 'gauge',
-  // prom-client default metrics, unprefixed.
+/** prom-client's default metrics the dashboards and alerts read (unprefixed; collectDefaultMetrics). */
+const DEFAULT_METRICS_USED: Record<string, MetricType> = {
   process_cpu_seconds_total: 'counter',
   process_resident_memory_bytes: 'gauge',
   process_open_fds: 'gauge',
@@ -45,6 +24,19 @@ export const GATEWAY_METRICS: Record<string, 'counter' | 'gauge' | 'histogram'> 
   nodejs_version_info: 'gauge',
 };
 
+type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/**
+ * The gateway's own catalogue, read from MetricsService itself (a metric added there must be
+ * charted), plus the default metrics used; histograms add _bucket/_sum/_count.
+ */
+export const GATEWAY_METRICS: Record<string, MetricType> = {
+  ...Object.fromEntries(
+    new MetricsService(new Registry(), false).registry.getMetricsAsArray().map((m) => [m.name, m.type as unknown as MetricType]),
+  ),
+  ...DEFAULT_METRICS_USED,
+};
+
 /** Metrics that come from Prometheus itself, kube-state-metrics, cAdvisor or the kubelet, never from the gateway. */
 export const EXTERNAL_METRICS: Record<string, string> = {
   up: 'Prometheus (scrape health of every target)',
@@ -53,9 +45,19 @@ export const EXTERNAL_METRICS: Record<string, string> = {
   kube_pod_container_resource_limits: 'kube-state-metrics',
   kube_horizontalpodautoscaler_status_current_replicas: 'kube-state-metrics',
   kube_horizontalpodautoscaler_spec_max_replicas: 'kube-state-metrics',
+  kube_horizontalpodautoscaler_info: 'kube-state-metrics',
   kube_deployment_status_replicas_available: 'kube-state-metrics',
   container_cpu_usage_seconds_total: 'cAdvisor (kubelet /metrics/cadvisor)',
   container_memory_working_set_bytes: 'cAdvisor (kubelet /metrics/cadvisor)',
+  redis_memory_used_bytes: 'redis_exporter',
+  redis_memory_max_bytes: 'redis_exporter',
+  redis_evicted_keys_total: 'redis_exporter',
+  redis_rejected_connections_total: 'redis_exporter',
+  redis_rdb_last_bgsave_status: 'redis_exporter',
+  redis_aof_last_write_status: 'redis_exporter',
+  redis_aof_last_bgrewrite_status: 'redis_exporter',
+  redis_master_link_up: 'redis_exporter (replicas only)',
+  redis_sentinel_master_status: 'redis_exporter (scraping a Sentinel)',
 };
 
 /** Sample names a metric shows in the exposition format. */

@@ -34,11 +34,22 @@ export function operationsDashboard(): dashboard.Dashboard {
           }),
           timeSeries({
             title: 'Draining pods',
-            description:
-              'Pods reporting socket_gateway_draining = 1. A drain takes DRAIN_DELAY_MS (5s) + DRAIN_WINDOW_MS (20s); one lasting past the 45s grace period raises an alert.',
+            description: 'Pods reporting socket_gateway_draining = 1: unready, refusing new handshakes, disconnecting their sockets in batches.',
             unit: 'short',
             min: 0,
             queries: [{ expr: `sum(socket_gateway_draining{${GW}})`, legend: 'draining' }],
+            runbooks: ['SocketGatewayDrainingTooLong'],
+          }),
+          timeSeries({
+            title: 'Drain progress against its budget',
+            description:
+              'Seconds each draining pod has drained, against its budget DRAIN_DELAY_MS + DRAIN_WINDOW_MS (25s by default). A drain past its budget is cut by the kubelet at the grace period and raises an alert.',
+            unit: 's',
+            min: 0,
+            queries: [
+              { expr: `max by (pod) (socket_gateway_drain_elapsed_seconds{${GW}})`, legend: '{{pod}} elapsed' },
+              { expr: `max(socket_gateway_drain_budget_seconds{${GW}})`, legend: 'budget' },
+            ],
             runbooks: ['SocketGatewayDrainingTooLong'],
           }),
           timeSeries({
@@ -79,7 +90,7 @@ export function operationsDashboard(): dashboard.Dashboard {
           timeSeries({
             title: 'Time since last success',
             description:
-              'Seconds since each maintenance job last succeeded on any pod (the job label is stored as exported_job). Healthy stays under 60s; the alert fires above 180s (3 intervals).',
+              'Seconds since each maintenance job last succeeded on any pod (the job label is stored as exported_job), with 3 of its configured intervals, where the alert fires. A job that never succeeded shows decades.',
             unit: 's',
             min: 0,
             queries: [
@@ -87,8 +98,11 @@ export function operationsDashboard(): dashboard.Dashboard {
                 expr: `time() - max by (exported_job) (socket_gateway_maintenance_last_success_timestamp_seconds{${GW_NS}})`,
                 legend: '{{exported_job}}',
               },
+              {
+                expr: `3 * max by (exported_job) (socket_gateway_maintenance_interval_seconds{${GW_NS}})`,
+                legend: '{{exported_job}} alert threshold',
+              },
             ],
-            thresholds: [[null, 'green'], [180, 'red']],
             runbooks: ['SocketGatewayMaintenanceJobStale'],
           }),
           timeSeries({
@@ -102,7 +116,45 @@ export function operationsDashboard(): dashboard.Dashboard {
                 legend: '{{exported_job}} {{result}}',
               },
             ],
-            runbooks: ['SocketGatewayMaintenanceJobStale'],
+            runbooks: ['SocketGatewayMaintenanceJobStale', 'SocketGatewayMaintenanceJobFailing'],
+          }),
+        ],
+      },
+      {
+        row: 'Webhooks',
+        panels: [
+          timeSeries({
+            title: 'Webhook deliveries',
+            description:
+              'Webhook POSTs per second by result: success, failure (retried with backoff) and dead_letter (attempts exhausted; replay with the ops CLI). Any dead letter raises an alert.',
+            unit: 'ops',
+            min: 0,
+            width: 8,
+            queries: [{ expr: `sum by (result) (rate(socket_gateway_webhook_deliveries_total{${GW}}[$__rate_interval]))`, legend: '{{result}}' }],
+            runbooks: ['SocketGatewayWebhookDeadLetters'],
+          }),
+          timeSeries({
+            title: 'Webhook queue',
+            description: 'Webhook events queued or in flight (one fleet-wide queue; the highest report of the pods). Growing above 100 for 15 minutes raises an alert.',
+            unit: 'short',
+            min: 0,
+            width: 8,
+            queries: [{ expr: `max(socket_gateway_webhook_queue_depth{${GW}})`, legend: 'queued' }],
+            thresholds: [[null, 'green'], [100, 'orange']],
+            runbooks: ['SocketGatewayWebhookQueueGrowing'],
+          }),
+          timeSeries({
+            title: 'Webhook POST time',
+            description: 'p50 and p99 time of one webhook POST until its response or timeout (WEBHOOK_TIMEOUT_MS, 5s by default). The alert fires when p99 stays above 2.5s.',
+            unit: 's',
+            min: 0,
+            width: 8,
+            queries: [
+              { expr: `histogram_quantile(0.5, sum by (le) (rate(socket_gateway_webhook_delivery_duration_seconds_bucket{${GW}}[$__rate_interval])))`, legend: 'p50' },
+              { expr: `histogram_quantile(0.99, sum by (le) (rate(socket_gateway_webhook_delivery_duration_seconds_bucket{${GW}}[$__rate_interval])))`, legend: 'p99' },
+            ],
+            thresholds: [[null, 'green'], [2.5, 'red']],
+            runbooks: ['SocketGatewayWebhookDeliveryLatencyHigh'],
           }),
         ],
       },

@@ -1,13 +1,25 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { gatewayDashboard } from './lib/gateway-dashboard';
 import { statPanel, timeSeries } from './lib/panels';
-import { CONNECTION_ERROR_BUDGET, GW, MESSAGE_ERROR_BUDGET } from './lib/selectors';
+import { CONNECTION_ERROR_BUDGET, GW, GW_NS, MESSAGE_ERROR_BUDGET } from './lib/selectors';
 
-const SLO = 'namespace="$namespace"';
+const SLO = 'cluster=~"$cluster", namespace="$namespace"';
 
-/** Budget left over 30 days: 1 − (error ratio ÷ budget); averaging 5m ratios weighs quiet hours like busy ones. */
-const budgetLeft = (sli: string, budget: number) =>
-  `1 - avg_over_time(socket_gateway:${sli}:ratio_rate5m{${SLO}}[30d]) / ${budget}`;
+/**
+ * 30-day error ratios weighted by traffic, as the burn-rate alerts count: bad events over valid
+ * events of the whole window (an average of 5m ratios would weigh a quiet night like a busy day).
+ */
+const ERROR_RATIO_30D = {
+  connection_errors:
+    `sum(increase(socket_gateway_connections_total{${GW_NS}, result="rejected", reason=~"connection_limit|error"}[30d]))` +
+    ` / sum(increase(socket_gateway_connections_total{${GW_NS}, reason=~"none|connection_limit|error"}[30d]))`,
+  message_errors:
+    `sum(increase(socket_gateway_events_total{${GW_NS}, result=~"UNAVAILABLE|INTERNAL_ERROR"}[30d]))` +
+    ` / sum(increase(socket_gateway_events_total{${GW_NS}}[30d]))`,
+};
+
+/** Budget left over 30 days: 1 − (error ratio ÷ budget). */
+const budgetLeft = (sli: keyof typeof ERROR_RATIO_30D, budget: number) => `1 - (${ERROR_RATIO_30D[sli]}) / ${budget}`;
 
 const burnRates = (sli: string, budget: number) =>
   ['1h', '6h', '1d', '3d'].map((w) => ({
@@ -27,11 +39,11 @@ export function overviewDashboard(): dashboard.Dashboard {
           statPanel({
             title: 'Connection success',
             description:
-              'Share of handshakes not refused for a server-side reason over 30 days. Objective: 99.9%. Client-caused refusals (bad or expired token, blocked IP) do not count.',
+              'Share of valid handshakes not refused for a server-side reason (connection limit, internal error) over 30 days, weighted by traffic. Objective: 99.9%. Client-caused refusals and drain refusals do not count.',
             unit: 'percentunit',
             decimals: 3,
             width: 6,
-            queries: [{ expr: `1 - avg_over_time(socket_gateway:connection_errors:ratio_rate5m{${SLO}}[30d])`, instant: true }],
+            queries: [{ expr: `1 - (${ERROR_RATIO_30D.connection_errors})`, instant: true }],
             thresholds: [[null, 'red'], [0.999, 'green']],
             runbooks: ['SocketGatewayConnectionErrorBudgetBurn'],
           }),
@@ -48,11 +60,11 @@ export function overviewDashboard(): dashboard.Dashboard {
           statPanel({
             title: 'Message handling success',
             description:
-              'Share of client events not answered with UNAVAILABLE or INTERNAL_ERROR over 30 days. Objective: 99.99%. Client errors (FORBIDDEN, INVALID_PAYLOAD, ...) do not count.',
+              'Share of client events not answered with UNAVAILABLE or INTERNAL_ERROR over 30 days, weighted by traffic. Objective: 99.99%. Client errors (FORBIDDEN, INVALID_PAYLOAD, ...) do not count.',
             unit: 'percentunit',
             decimals: 4,
             width: 6,
-            queries: [{ expr: `1 - avg_over_time(socket_gateway:message_errors:ratio_rate5m{${SLO}}[30d])`, instant: true }],
+            queries: [{ expr: `1 - (${ERROR_RATIO_30D.message_errors})`, instant: true }],
             thresholds: [[null, 'red'], [0.9999, 'green']],
             runbooks: ['SocketGatewayMessageErrorBudgetBurn'],
           }),
@@ -100,11 +112,12 @@ export function overviewDashboard(): dashboard.Dashboard {
             runbooks: ['SocketGatewayConnectionsNearLimit'],
           }),
           timeSeries({
-            title: 'Handshakes by result',
-            description: 'Handshakes per second, accepted or rejected. A sudden jump of accepted handshakes is a reconnect storm.',
+            title: 'Handshakes by result and reason',
+            description:
+              'Handshakes per second: accepted, or rejected with the reason. connection_limit and error burn the connection SLO; draining (rollouts) and client reasons (tokens, blocked IPs, connect rate) do not. A sudden jump of accepted handshakes is a reconnect storm.',
             unit: 'ops',
             min: 0,
-            queries: [{ expr: `sum by (result) (rate(socket_gateway_connections_total{${GW}}[$__rate_interval]))`, legend: '{{result}}' }],
+            queries: [{ expr: `sum by (result, reason) (rate(socket_gateway_connections_total{${GW}}[$__rate_interval]))`, legend: '{{result}} {{reason}}' }],
             runbooks: ['SocketGatewayReconnectStorm', 'SocketGatewayConnectionErrorBudgetBurn'],
           }),
           timeSeries({

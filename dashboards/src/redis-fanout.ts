@@ -1,7 +1,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { gatewayDashboard } from './lib/gateway-dashboard';
 import { timeSeries } from './lib/panels';
-import { GW } from './lib/selectors';
+import { GW, REDIS } from './lib/selectors';
 
 export function redisFanoutDashboard(): dashboard.Dashboard {
   return gatewayDashboard({
@@ -53,6 +53,48 @@ export function redisFanoutDashboard(): dashboard.Dashboard {
             min: 0,
             queries: [{ expr: `sum by (pod) (rate(socket_gateway_adapter_errors_total{${GW}}[$__rate_interval]))`, legend: '{{pod}}' }],
             runbooks: ['SocketGatewayAdapterErrors'],
+          }),
+        ],
+      },
+      {
+        row: 'Redis server (redis_exporter)',
+        panels: [
+          timeSeries({
+            title: 'Redis memory against maxmemory',
+            description: 'used_memory over maxmemory of each Redis (only where maxmemory is set). With noeviction, writes fail at 100%; alerts at 80% (warning) and 95% (critical).',
+            unit: 'percentunit',
+            min: 0,
+            width: 8,
+            queries: [{ expr: `max by (pod) (redis_memory_used_bytes{${REDIS}} / (redis_memory_max_bytes{${REDIS}} > 0))`, legend: '{{pod}}' }],
+            thresholds: [[null, 'green'], [0.8, 'orange'], [0.95, 'red']],
+            runbooks: ['SocketGatewayRedisMemoryNearLimit'],
+          }),
+          timeSeries({
+            title: 'Evicted and rejected',
+            description: 'Keys evicted and client connections rejected per second. Both should be 0: evictions lose gateway state, rejections mean maxclients is reached.',
+            unit: 'ops',
+            min: 0,
+            width: 8,
+            queries: [
+              { expr: `sum by (pod) (rate(redis_evicted_keys_total{${REDIS}}[$__rate_interval]))`, legend: '{{pod}} evicted keys' },
+              { expr: `sum by (pod) (rate(redis_rejected_connections_total{${REDIS}}[$__rate_interval]))`, legend: '{{pod}} rejected connections' },
+            ],
+            runbooks: ['SocketGatewayRedisEvictingKeys', 'SocketGatewayRedisRejectingConnections'],
+          }),
+          timeSeries({
+            title: 'Persistence and replication',
+            description: '1 = healthy: last RDB save, last AOF write, and (on replicas) the link to the primary; Sentinel\'s view of the primary. Any 0 raises an alert.',
+            unit: 'bool_yes_no',
+            min: 0,
+            max: 1,
+            width: 8,
+            queries: [
+              { expr: `min by (pod) (redis_rdb_last_bgsave_status{${REDIS}})`, legend: '{{pod}} RDB save' },
+              { expr: `min by (pod) (redis_aof_last_write_status{${REDIS}})`, legend: '{{pod}} AOF write' },
+              { expr: `min by (pod) (redis_master_link_up{${REDIS}})`, legend: '{{pod}} replica link' },
+              { expr: `max by (master_name) (redis_sentinel_master_status{${REDIS}})`, legend: 'Sentinel: {{master_name}} ok' },
+            ],
+            runbooks: ['SocketGatewayRedisPersistenceFailing', 'SocketGatewayRedisReplicationBroken', 'SocketGatewayRedisNoPrimary'],
           }),
         ],
       },

@@ -23,18 +23,28 @@ export interface DashboardSpec {
 function variables(): Array<cog.Builder<dashboard.VariableModel>> {
   return [
     new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'),
+    // A Prometheus that scrapes one cluster usually has no cluster label: "All" (.*) then matches.
+    new dashboard.QueryVariableBuilder('cluster')
+      .label('Cluster')
+      .datasource(DATASOURCE)
+      .query('label_values(socket_gateway_build_info{job="socket-gateway"}, cluster)')
+      .definition('label_values(socket_gateway_build_info{job="socket-gateway"}, cluster)')
+      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+      .sort(dashboard.VariableSort.AlphabeticalAsc)
+      .includeAll(true)
+      .allValue('.*'),
     new dashboard.QueryVariableBuilder('namespace')
       .label('Namespace')
       .datasource(DATASOURCE)
-      .query('label_values(socket_gateway_build_info{job="socket-gateway"}, namespace)')
-      .definition('label_values(socket_gateway_build_info{job="socket-gateway"}, namespace)')
+      .query('label_values(socket_gateway_build_info{job="socket-gateway", cluster=~"$cluster"}, namespace)')
+      .definition('label_values(socket_gateway_build_info{job="socket-gateway", cluster=~"$cluster"}, namespace)')
       .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
       .sort(dashboard.VariableSort.AlphabeticalAsc),
     new dashboard.QueryVariableBuilder('pod')
       .label('Pod')
       .datasource(DATASOURCE)
-      .query('label_values(socket_gateway_build_info{job="socket-gateway", namespace="$namespace"}, pod)')
-      .definition('label_values(socket_gateway_build_info{job="socket-gateway", namespace="$namespace"}, pod)')
+      .query('label_values(socket_gateway_build_info{job="socket-gateway", cluster=~"$cluster", namespace="$namespace"}, pod)')
+      .definition('label_values(socket_gateway_build_info{job="socket-gateway", cluster=~"$cluster", namespace="$namespace"}, pod)')
       .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
       .sort(dashboard.VariableSort.AlphabeticalAsc)
       .multi(true)
