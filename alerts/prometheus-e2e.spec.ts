@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -9,6 +10,8 @@ import { generatedDir } from '../dashboards/lib/generated';
 import { metricNames } from '../dashboards/lib/promql';
 import { dashboardQueries, EXTERNAL_METRICS, type QueryRef } from '../dashboards/lib/referenced-metrics';
 import { PrometheusServer, type ActiveAlert, type Sample } from './lib/prometheus-server';
+import { RedisExporter } from './lib/redis-exporter';
+import { WebhookReceiver } from '../app/test/support/webhook-receiver';
 import { loadRuleGroups, recordingRules } from './lib/rules';
 import { DEFAULT_RUNBOOK_BASE_URL } from './lib/runbook-url';
 import { ScriptedTraffic, trafficEnv } from './lib/scripted-traffic';
@@ -26,6 +29,7 @@ const PODS = ['socket-gateway-0', 'socket-gateway-1'];
 /** MAX_CONNECTIONS of the second gateway, small enough to fill in a test. */
 const SMALL_LIMIT = 20;
 const ALERT_FOR = '5s';
+const REDIS_MAXMEMORY = 256 * 1024 * 1024;
 
 /**
  * Dashboard queries that can only have data inside Kubernetes, by origin, with the reason. The
@@ -43,8 +47,18 @@ const KUBERNETES_ONLY: Record<string, string> = {
   'dashboard socket-gateway-operations / Containers waiting / A': 'kube_pod_container_status_waiting_reason: kube-state-metrics (Pod)',
 };
 
-/** Metrics of the external list that Prometheus itself produces here (everything else needs Kubernetes). */
-const PRESENT_OUTSIDE_KUBERNETES = new Set(['up']);
+/**
+ * Queries that need a Redis topology this test does not run (a replica, a Sentinel), by origin.
+ * Their alerts are proven by promtool cases (tests/redis.test.yaml) on the series redis_exporter
+ * exports for a replica and a Sentinel.
+ */
+const OTHER_REDIS_TOPOLOGY: Record<string, string> = {
+  'dashboard socket-gateway-redis-fanout / Persistence and replication / C': 'redis_master_link_up: exported for replicas only',
+  'dashboard socket-gateway-redis-fanout / Persistence and replication / D': 'redis_sentinel_master_status: exported when scraping a Sentinel',
+};
+
+/** Metrics of the external list that Prometheus itself or redis_exporter produce here (everything else needs Kubernetes). */
+const PRESENT_OUTSIDE_KUBERNETES = new Set(['up', ...Object.keys(EXTERNAL_METRICS).filter((n) => n.startsWith('redis_'))]);
 
 /** The committed dashboard JSON (what Grafana loads), not the builders. */
 function committedDashboards(): dashboard.Dashboard[] {
@@ -65,8 +79,11 @@ function asSentByGrafana(expr: string): string {
     .replace(/\$__interval|\$\{__interval\}/g, '15s')
     .replace(/\$__range|\$\{__range\}/g, '1h')
     .replace(/\$namespace|\$\{namespace\}/g, NAMESPACE)
+    .replace(/\$cluster|\$\{cluster\}/g, '.*')
     .replace(/\$pod|\$\{pod\}/g, '.*');
 }
+
+const redisCli = (redis: RedisServer, ...args: string[]) => execFileSync('redis-cli', ['-p', String(redis.port), ...args], { encoding: 'utf8' });
 
 /** A panel shows something when at least one series has a number (NaN is an empty panel). */
 const hasData = (samples: Sample[]) => samples.some((s) => !Number.isNaN(Number(s.value[1])));
@@ -75,6 +92,8 @@ const firing = (alerts: ActiveAlert[], name: string) => alerts.filter((a) => a.l
 
 describe('dashboards and alerts against a real Prometheus', () => {
   let redis: RedisServer;
+  let exporter: RedisExporter;
+  let receiver: WebhookReceiver;
   const gateways: GatewayChild[] = [];
   let prometheus: PrometheusServer;
   let traffic: ScriptedTraffic | undefined;
@@ -82,8 +101,18 @@ describe('dashboards and alerts against a real Prometheus', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
+    // As the chart's Redis runs: a maxmemory (the memory panel and alert judge only such instances).
+    redisCli(redis, 'CONFIG', 'SET', 'maxmemory', String(REDIS_MAXMEMORY));
+    exporter = await RedisExporter.start(redis.url);
+    // Every third webhook POST fails once, so failures, retries and durations all have data.
+    receiver = await WebhookReceiver.start();
+    let posts = 0;
+    receiver.behaviour = () => (++posts % 3 === 0 ? 500 : 200);
     const env = {
       ...trafficEnv(API_KEY),
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: 'prometheus-e2e-webhook-secret',
+      WEBHOOK_BACKOFF_BASE_MS: '50',
       REDIS_URL: redis.url,
       PRESENCE_HEARTBEAT_MS: '1000',
       MAINTENANCE_INTERVAL_MS: '2000',
@@ -101,6 +130,8 @@ describe('dashboards and alerts against a real Prometheus', () => {
       job: 'socket-gateway',
       // The target labels the ServiceMonitor's Kubernetes discovery gives each pod.
       targets: gateways.map((g, i) => ({ address: `127.0.0.1:${g.metricsPort}`, labels: { namespace: NAMESPACE, pod: PODS[i] } })),
+      // The job the chart's Redis monitor relabels redis_exporter's series to.
+      extraJobs: [{ job: 'socket-gateway-redis', targets: [{ address: exporter.address, labels: { namespace: NAMESPACE, pod: 'socket-gateway-redis-0' } }] }],
       rules: rulesWithFor(ALERT_FOR),
     });
     traffic = await ScriptedTraffic.start({ urls: gateways.map((g) => g.url), apiKey: API_KEY });
@@ -114,6 +145,8 @@ describe('dashboards and alerts against a real Prometheus', () => {
     await traffic?.stop();
     await prometheus?.stop();
     await Promise.all(gateways.map((g) => g.stop()));
+    await exporter?.stop();
+    await receiver?.close();
     await redis?.stop();
   });
 
@@ -136,7 +169,7 @@ describe('dashboards and alerts against a real Prometheus', () => {
     const needsKubernetes = (q: QueryRef) =>
       metricNames(q.expr).some((n) => n in EXTERNAL_METRICS && !PRESENT_OUTSIDE_KUBERNETES.has(n));
     expect(queries.filter(needsKubernetes).map((q) => q.origin).sort()).toEqual(Object.keys(KUBERNETES_ONLY).sort());
-    const checked = queries.filter((q) => !needsKubernetes(q));
+    const checked = queries.filter((q) => !needsKubernetes(q) && !(q.origin in OTHER_REDIS_TOPOLOGY));
 
     // Polled while the traffic runs; a query still empty at the deadline is named by the assertion below.
     let empty: QueryRef[] = checked;
@@ -155,7 +188,7 @@ describe('dashboards and alerts against a real Prometheus', () => {
         `dashboard queries: ${queries.length} in the committed JSON, ${checked.length} checked, ` +
           `${checked.length - empty.length} returned data, ${queries.length - checked.length} skipped as Kubernetes-only ` +
           `(after ${traffic!.rounds} traffic rounds in ${seconds}s):`,
-        ...Object.entries(KUBERNETES_ONLY).map(([origin, reason]) => `  skipped ${origin}: ${reason}`),
+        ...Object.entries({ ...KUBERNETES_ONLY, ...OTHER_REDIS_TOPOLOGY }).map(([origin, reason]) => `  skipped ${origin}: ${reason}`),
         ...empty.map((q) => `  NO DATA ${q.origin}: ${asSentByGrafana(q.expr)}`),
       ].join('\n'),
     );
@@ -209,6 +242,29 @@ describe('dashboards and alerts against a real Prometheus', () => {
     for (const s of sockets) s.disconnect();
     await prometheus.waitFor('capacity alert resolved', 30_000, async () =>
       firing(await prometheus.alerts(), 'SocketGatewayConnectionsNearLimit').length === 0 ? true : undefined,
+    );
+  }, 75_000);
+
+  it('should fire SocketGatewayRedisMemoryNearLimit from redis_exporter when maxmemory is set just above the data', async () => {
+    const used = await prometheus.waitFor('redis_exporter scraped', 20_000, async () => {
+      const s = await prometheus.query('redis_memory_used_bytes{job="socket-gateway-redis"}');
+      return s.length === 1 ? Number(s[0].value[1]) : undefined;
+    });
+    // 90% full: above the 80% warning, below the 95% page.
+    redisCli(redis, 'CONFIG', 'SET', 'maxmemory', String(Math.ceil(used / 0.9)));
+    try {
+      const alerts = await prometheus.waitFor('Redis memory warning firing', 30_000, async () => {
+        const a = firing(await prometheus.alerts(), 'SocketGatewayRedisMemoryNearLimit');
+        return a.length > 0 ? a : undefined;
+      }, async () => JSON.stringify(await prometheus.query('redis_memory_used_bytes / redis_memory_max_bytes')));
+      expect(alerts.map((a) => a.labels.severity)).toEqual(['warning']);
+      expect(alerts[0].labels).toMatchObject({ job: 'socket-gateway-redis', namespace: NAMESPACE, pod: 'socket-gateway-redis-0' });
+      expect(alerts[0].annotations.dashboard_url).toContain('socket-gateway-redis-fanout?var-namespace=socket-gateway');
+    } finally {
+      redisCli(redis, 'CONFIG', 'SET', 'maxmemory', String(REDIS_MAXMEMORY));
+    }
+    await prometheus.waitFor('Redis memory alert resolved', 30_000, async () =>
+      firing(await prometheus.alerts(), 'SocketGatewayRedisMemoryNearLimit').length === 0 ? true : undefined,
     );
   }, 75_000);
 

@@ -33,6 +33,8 @@ export interface PrometheusOptions {
   /** Scrape job name: the rules and dashboards select `job="socket-gateway"`. */
   job: string;
   targets: ScrapeTarget[];
+  /** Further scrape jobs (e.g. redis_exporter as job socket-gateway-redis). */
+  extraJobs?: Array<{ job: string; targets: ScrapeTarget[] }>;
   /** Rule file content (a test copy with short `for`). */
   rules: string;
   /** Scrape and evaluation interval. @default '1s' */
@@ -102,6 +104,11 @@ export class PrometheusServer {
           honor_labels: false,
           static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
         },
+        ...(opts.extraJobs ?? []).map((j) => ({
+          job_name: j.job,
+          honor_labels: false,
+          static_configs: j.targets.map((t) => ({ targets: [t.address], labels: t.labels })),
+        })),
       ],
     };
     writeFileSync(join(this.dir, 'prometheus.yml'), stringify(config));
