@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { COMMANDS } from '../app/src/ops/ops.commands';
 import { join } from 'node:path';
 import { DEFAULT_RUNBOOK_BASE_URL } from '../alerts/lib/runbook-url';
 import { alertingRules, alertNames } from '../alerts/lib/rules';
@@ -45,6 +46,14 @@ describe('runbooks', () => {
   it('should have no page that is neither an alert, a procedure nor the index', () => {
     const known = new Set([...alerts, ...PROCEDURES, 'README'].map((n) => `${n}.md`));
     expect(pages.filter((p) => !known.has(p))).toEqual([]);
+  });
+
+  it('should list in ops-commands.json exactly the ops CLI commands and flags (no --dry-run where the CLI refuses it)', () => {
+    const fromCli = Object.fromEntries(
+      COMMANDS.map((c) => [c.name, [...new Set(c.usage.match(/--[a-z-]+/g) ?? [])].filter((f) => f !== '--dry-run' || c.mutating).sort()]),
+    );
+    const fromJson = Object.fromEntries(Object.entries(cli.ops).map(([name, spec]) => [name, [...spec.flags].sort()]));
+    expect(fromJson).toEqual(fromCli);
   });
 
   it('should quote ops commands in many pages', () => {
