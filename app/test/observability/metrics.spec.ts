@@ -43,6 +43,9 @@ describe('metrics', () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     for (const name of CATALOGUE) expect(text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+    // A # TYPE line alone is no series: every catalogue metric must have a sample rate() can read.
+    const withoutSample = CATALOGUE.filter((name) => !new RegExp(`^${name}(_bucket|_sum|_count)?(\\{[^}]*\\})? `, 'm').test(text));
+    expect(withoutSample).toEqual([]);
     expect(value(text, 'socket_gateway_connected_sockets')).toBe(1);
     expect(value(text, 'socket_gateway_connections_total{result="accepted",reason="none"}')).toBe(2);
     expect(value(text, 'socket_gateway_connections_total{result="rejected",reason="invalid_token"}')).toBe(1);
