@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DisconnectReason } from 'socket.io';
 import { CLIENT_EVENTS } from '../contracts/events';
 import { ERROR_CODES } from '../contracts/error-codes';
 
@@ -19,11 +18,11 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [...CLIENT_REFUSALS, ..
 /** Reasons of socket_gateway_auth_failures_total besides the token refusals: refreshes and the server API. */
 const AUTH_FAILURE_REASONS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'api_missing_key', 'api_wrong_key'] as const;
 
-/** Every reason Socket.IO gives a server-side socket's disconnect. */
+/** Every reason Socket.IO gives a server-side socket's disconnect (its DisconnectReason type; not imported: services stay free of socket.io). */
 const DISCONNECT_REASONS = [
   'transport error', 'transport close', 'forced close', 'ping timeout', 'parse error',
   'server shutting down', 'forced server close', 'client namespace disconnect', 'server namespace disconnect',
-] as const satisfies readonly DisconnectReason[];
+] as const;
 
 export const MAINTENANCE_RESULTS = ['success', 'failure', 'skipped'] as const;
 const WEBHOOK_RESULTS = ['success', 'failure', 'dead_letter'] as const;
