@@ -49,8 +49,8 @@ const KUBERNETES_ONLY: Record<string, string> = {
 
 /**
  * Queries that need a Redis topology this test does not run (a replica, a Sentinel), by origin.
- * Their alerts are proven by promtool cases (tests/redis.test.yaml) on the series redis_exporter
- * exports for a replica and a Sentinel.
+ * redis-topology.spec.ts runs that topology (primary, replica, Sentinel, redis_exporter) and proves
+ * both queries' series and their alerts.
  */
 const OTHER_REDIS_TOPOLOGY: Record<string, string> = {
   'dashboard socket-gateway-redis-fanout / Persistence and replication / C': 'redis_master_link_up: exported for replicas only',
