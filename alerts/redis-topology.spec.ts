@@ -40,7 +40,8 @@ describe('Redis replication and Sentinel alerts against redis_exporter and a rea
       join(dir, 'sentinel.conf'),
       [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${MASTER} 127.0.0.1 ${primary.port} 1`, `sentinel down-after-milliseconds ${MASTER} 1000`, ''].join('\n'),
     );
-    sentinel = spawn('redis-sentinel', [join(dir, 'sentinel.conf')], { stdio: 'ignore' });
+    // redis-server in Sentinel mode: Debian's redis-server package is enough (no redis-sentinel package).
+    sentinel = spawn('redis-server', [join(dir, 'sentinel.conf'), '--sentinel'], { stdio: 'ignore' });
     await waitForPort(sentinelPort, 10_000);
     exporters.push(await RedisExporter.start(replica.url), await RedisExporter.start(`redis://127.0.0.1:${sentinelPort}`));
     prometheus = await PrometheusServer.start({
