@@ -188,7 +188,11 @@ export class StandaloneRedis extends pulumi.ComponentResource {
           apiVersion: 'monitoring.coreos.com/v1',
           kind: 'ServiceMonitor',
           metadata: { ...metadata, labels: { ...labels, release: args.monitoring.release } },
-          spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }] },
+          spec: {
+            selector: { matchLabels: labels },
+            // The Redis alerts and dashboards select job="socket-gateway-redis" (alerts/README.md).
+            endpoints: [{ port: 'metrics', path: '/metrics', interval: '30s', relabelings: [{ action: 'replace', targetLabel: 'job', replacement: 'socket-gateway-redis' }] }],
+          },
         },
         { parent: this },
       );
