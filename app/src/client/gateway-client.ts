@@ -95,6 +95,8 @@ export class GatewayClient {
   /** the one getToken() call in flight, shared by every caller */
   private tokenFlight: Promise<string> | null = null;
   private networkAttached = false;
+  /** the browser said `offline` and has not said `online` since */
+  private offline = false;
   private readonly onOnline = () => this.networkOnline();
   private readonly onOffline = () => this.networkOffline();
   /** server clock minus local clock, from `connection:ready`, so token expiry is judged on the server's time */
@@ -522,7 +524,8 @@ export class GatewayClient {
   private scheduleReconnect(minDelayMs = 0): void {
     if (this.current === 'closed' || this.current === 'idle') return;
     if (this.current !== 'connecting') this.setState('reconnecting');
-    const delay = Math.max(minDelayMs, backoffDelay(this.reconnectAttempt++, this.o.backoff, this.o.random));
+    const floor = this.offline ? this.o.backoff.maxMs : minDelayMs;
+    const delay = Math.max(floor, backoffDelay(this.reconnectAttempt++, this.o.backoff, this.o.random));
     this.timers.clear(this.reconnectTimer);
     this.reconnectTimer = this.timers.set(() => {
       this.reconnectTimer = null;
@@ -733,6 +736,7 @@ export class GatewayClient {
   }
 
   private detachNetwork(): void {
+    this.offline = false;
     if (!this.networkAttached || !this.o.network) return;
     this.networkAttached = false;
     this.o.network.removeEventListener('online', this.onOnline);
@@ -741,11 +745,12 @@ export class GatewayClient {
 
   /**
    * The browser lost its network: a WebSocket can take a heartbeat (~45 s) to notice, so let go
-   * of it now; sends wait in the outbox. Reconnect attempts go on with backoff in case the
-   * browser was wrong.
+   * of it now; sends wait in the outbox. Until `online`, attempts wait the longest backoff
+   * (`backoff.maxMs`), in case the browser was wrong.
    */
   private networkOffline(): void {
     if (this.current !== 'connected' && this.current !== 'connecting' && this.current !== 'reconnecting') return;
+    this.offline = true;
     this.generation++;
     this.connectionLost();
     if (this.current === 'connecting' || this.current === 'reconnecting') this.scheduleReconnect();
@@ -753,6 +758,7 @@ export class GatewayClient {
 
   /** The network is back: reconnect at once instead of waiting out the backoff. */
   private networkOnline(): void {
+    this.offline = false;
     if (this.current !== 'connecting' && this.current !== 'reconnecting') return;
     if (this.drainTimer) return;
     this.timers.clear(this.attemptTimer);
