@@ -19,7 +19,7 @@ const fragment = new URLSearchParams(location.hash.slice(1));
 
 function App() {
   const [session, setSession] = useState<Session | null>(null);
-  const login = <Login onSubmit={setSession} />;
+  const login = <Login initial={session} onSubmit={setSession} />;
   if (!session) return <Layout state="idle" label="not connected" login={login} />;
   return (
     // A new token or channel is a new provider, so a new client.
@@ -29,9 +29,9 @@ function App() {
   );
 }
 
-function Login({ onSubmit }: { onSubmit: (s: Session) => void }) {
-  const [token, setToken] = useState(fragment.get('token') ?? '');
-  const [channel, setChannel] = useState(fragment.get('channel') ?? 'general');
+function Login({ initial, onSubmit }: { initial: Session | null; onSubmit: (s: Session) => void }) {
+  const [token, setToken] = useState(initial?.token ?? fragment.get('token') ?? '');
+  const [channel, setChannel] = useState(initial?.channel ?? fragment.get('channel') ?? 'general');
   const submit = (ev: FormEvent) => {
     ev.preventDefault();
     onSubmit({ token: token.trim(), channel: channel.trim() });
