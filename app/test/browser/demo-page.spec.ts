@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { GatewayClient, type ChatMessage } from '../../src/client';
 import { startTestGateway } from '../support/gateway';
+import { GatewayChild } from '../support/gateway-child';
 import { until } from '../support/clients';
 import { signToken } from '../support/tokens';
 
@@ -140,6 +142,23 @@ describe('demo page in Chromium', () => {
       return ready.userId;
     }, token);
     expect(userId).toBe('erin');
+  });
+
+  it('should have make run build the demo bundle, and the compiled gateway serve it', async () => {
+    // make's own dry run of the target README's quick start gives: the bundle build is part of it.
+    const plan = execFileSync('make', ['-n', '-B', 'run'], { cwd: ROOT, encoding: 'utf8' });
+    expect(plan).toMatch(/tsc -p tsconfig\.build\.json[\s\S]*node scripts\/build-sdk-bundle\.js[\s\S]*node dist\/app\/src\/main\.js/);
+    // What `make run` then starts: dist/app/src/main.js, finding dist/sdk from its compiled location.
+    const child = await GatewayChild.start({ DEMO_PAGE: 'true' });
+    try {
+      expect((await fetch(`${child.url}/demo`)).status).toBe(200);
+      const app = await fetch(`${child.url}/demo/demo-app.js`);
+      expect(app.status).toBe(200);
+      expect(app.headers.get('content-type')).toMatch(/javascript/);
+      expect(await app.text()).toContain('demo page (DEMO_PAGE=true, local only)');
+    } finally {
+      await child.stop();
+    }
   });
 
   it('should not serve the page when DEMO_PAGE is off', async () => {
