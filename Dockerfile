@@ -8,11 +8,16 @@ ARG NODE_IMAGE=node:26.12.1-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+# The client packages are npm workspaces: npm ci links them only when their manifests are there.
+COPY app/client/package.json ./app/client/
+COPY app/react/package.json ./app/react/
 # No install scripts: tsc needs none, and some dev tools' scripts fetch binaries from the network.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY app/src ./app/src
+COPY app/client ./app/client
+COPY app/react ./app/react
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps

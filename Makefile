@@ -20,7 +20,7 @@ node_modules/.package-lock.json: package-lock.json
 
 install: node_modules/.package-lock.json ## install npm dependencies (npm ci)
 
-build: install ## compile the gateway to dist/
+build: install ## compile the gateway to dist/, the client packages and the demo page
 	$(NODE) $(BIN)/tsc -p tsconfig.build.json
 	$(NODE) node scripts/build-sdk-bundle.js
 

@@ -46,6 +46,7 @@ function setup(respond: Responder, from?: { sinceSeq?: number; epoch?: string })
     deliver: (ms) => delivered.push(...ms.map((m) => m.seq)),
     gap: (g) => gaps.push(g),
     stateChanged: (s, err) => states.push(err ? `${s}:${err.code}` : s),
+    joined: () => undefined,
   }, timers, { ackTimeoutMs: 5000, retries: 3, backoff: DEFAULT_BACKOFF, random: () => 0.5, historyPageSize: 100 }, from);
   return { sub, calls, delivered, gaps, states, timers, setConnected };
 }

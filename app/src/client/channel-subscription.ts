@@ -29,6 +29,8 @@ export interface ChannelHooks {
   deliver(messages: ChatMessage[]): void;
   gap(info: GapInfo): void;
   stateChanged(state: SubscriptionState, error?: GatewayClientError): void;
+  /** every successful join and rejoin, after the replay it carried was delivered */
+  joined(result: ChannelJoinResult): void;
 }
 
 export interface ChannelOptions {
@@ -202,6 +204,7 @@ export class ChannelSubscription {
     this.lastResult = ack;
     this.gapAttempts = 0;
     this.transition('joined');
+    this.hooks.joined(ack);
     for (const w of this.waiters.splice(0)) w.resolve(ack);
     if (this.buffer.gap) void this.fillLive();
   }

@@ -6,14 +6,25 @@ import type { PendingMessage } from './message-sender';
 import type { SubscriptionState } from './subscription-state';
 import type { TimerHost } from './timers';
 
+/**
+ * `idle`: not connected and not trying (before `connect()`, after `disconnect()`, or after a first
+ * `connect()` failed); `closed`: after `close()`, for good.
+ */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** Where the browser announces `online` / `offline` (a `window`). */
+export interface NetworkEvents {
+  addEventListener(type: 'online' | 'offline', listener: () => void): void;
+  removeEventListener(type: 'online' | 'offline', listener: () => void): void;
+}
 
 export interface GatewayClientOptions {
   /** Gateway base URL, e.g. `https://chat.example.com` (Socket.IO path `/socket.io/`). */
   url: string;
   /**
-   * Returns a token (JWT). Called before every connection attempt and before the current
-   * token expires, so it should return a fresh token each time (e.g. from your backend).
+   * Returns a token (JWT), e.g. from your backend. Called only when the client has no token, when
+   * the current one is within `refreshBeforeExpiryMs` (at most half its lifetime) of `exp`, or
+   * after the gateway refused it; never twice at once. So it should return a new token each time.
    */
   getToken: () => string | Promise<string>;
   /** Gives up `connect()` after this long. @default 10000 */
@@ -38,6 +49,12 @@ export interface GatewayClientOptions {
   transports?: Array<'websocket' | 'polling'>;
   /** Called when messages of a channel cannot be recovered (also emitted as `gap`). */
   onGap?: (gap: GapInfo) => void;
+  /**
+   * Where to listen for the browser's `online` / `offline` events: offline drops the connection
+   * at once (sends wait in the outbox), online reconnects at once. null turns this off.
+   * @default window in browsers, null elsewhere
+   */
+  network?: NetworkEvents | null;
   /** Fake clocks in tests. */
   timers?: TimerHost;
   random?: () => number;
@@ -54,7 +71,7 @@ export interface SdkEvents {
   /** Something went wrong that no promise reports (failed reconnect attempt, failed refresh). */
   error: (err: GatewayClientError) => void;
   'token:refreshed': (e: { expiresAt: number | null }) => void;
-  /** A channel subscription is (again) joined. */
+  /** A channel was joined: fires on every join and rejoin, with the ack's `members` and replay. */
   subscribed: (e: ChannelJoinResult) => void;
 }
 

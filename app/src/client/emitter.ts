@@ -2,34 +2,33 @@ type Handler = (...args: any[]) => void;
 
 /** A small typed event emitter (Node's `events` module is not available in browsers). */
 export class TypedEmitter<Events extends { [K in keyof Events]: Handler }> {
-  private readonly handlers = new Map<keyof Events, Set<Handler>>();
+  /** Per event: the handler the application passed → the function actually called (a wrapper for `once`). */
+  private readonly handlers = new Map<keyof Events, Map<Handler, Handler>>();
 
   on<K extends keyof Events>(event: K, fn: Events[K]): () => void {
-    let set = this.handlers.get(event);
-    if (!set) this.handlers.set(event, (set = new Set()));
-    set.add(fn);
-    return () => this.off(event, fn);
+    return this.add(event, fn, fn);
   }
 
   once<K extends keyof Events>(event: K, fn: Events[K]): () => void {
-    const wrapper = ((...args: unknown[]) => {
-      this.off(event, wrapper as Events[K]);
+    const wrapper = (...args: unknown[]) => {
+      this.off(event, fn);
       (fn as Handler)(...args);
-    }) as Events[K];
-    return this.on(event, wrapper);
+    };
+    return this.add(event, fn, wrapper);
   }
 
+  /** Removes `fn`, whether it was added with `on` or `once` (keyed by the application's function). */
   off<K extends keyof Events>(event: K, fn: Events[K]): void {
-    const set = this.handlers.get(event);
-    set?.delete(fn);
-    if (set && set.size === 0) this.handlers.delete(event);
+    const map = this.handlers.get(event);
+    map?.delete(fn);
+    if (map && map.size === 0) this.handlers.delete(event);
   }
 
   /** Calls every handler; a throwing application handler must not break the SDK's own flow. */
   emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
-    const set = this.handlers.get(event);
-    if (!set) return;
-    for (const fn of [...set]) {
+    const map = this.handlers.get(event);
+    if (!map) return;
+    for (const fn of [...map.values()]) {
       try {
         fn(...args);
       } catch (err) {
@@ -47,7 +46,14 @@ export class TypedEmitter<Events extends { [K in keyof Events]: Handler }> {
   listenerCount(event?: keyof Events): number {
     if (event !== undefined) return this.handlers.get(event)?.size ?? 0;
     let n = 0;
-    for (const set of this.handlers.values()) n += set.size;
+    for (const map of this.handlers.values()) n += map.size;
     return n;
+  }
+
+  private add<K extends keyof Events>(event: K, fn: Events[K], call: Handler): () => void {
+    let map = this.handlers.get(event);
+    if (!map) this.handlers.set(event, (map = new Map()));
+    map.set(fn, call);
+    return () => this.off(event, fn);
   }
 }

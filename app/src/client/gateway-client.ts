@@ -5,8 +5,9 @@ import {
   type PresenceGetPayload, type PresenceUpdatePayload, type ServerToClientEvents, type ThreadPayload,
 } from '../contracts/events';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff';
+import { GatewayChannel, type ChannelEvents, type ChannelSnapshot } from './channel-handle';
 import { ChannelSubscription, type ChannelLink, type ChannelOptions, type GapInfo, type SubscribeFrom } from './channel-subscription';
-import type { ConnectionState, GatewayClientEvents, GatewayClientOptions } from './client-options';
+import type { ConnectionState, GatewayClientEvents, GatewayClientOptions, NetworkEvents } from './client-options';
 import { TypedEmitter } from './emitter';
 import { GatewayClientError } from './errors';
 import { decodeTokenTimes } from './jwt';
@@ -39,6 +40,22 @@ interface Resolved {
   transports: Array<'websocket' | 'polling'>;
   onGap?: (gap: GapInfo) => void;
   random: () => number;
+  network: NetworkEvents | null;
+}
+
+/** What the client keeps per channel besides the subscription: the app's handle and the member list. */
+interface ChannelRecord {
+  handle: GatewayChannel;
+  events: TypedEmitter<ChannelEvents>;
+  members: readonly string[];
+  error: GatewayClientError | null;
+  snapshot: ChannelSnapshot | null;
+}
+
+/** Browsers' `window`; Node has no online/offline events. */
+function defaultNetwork(): NetworkEvents | null {
+  const g = globalThis as { addEventListener?: unknown; navigator?: { onLine?: unknown } };
+  return typeof g.addEventListener === 'function' && typeof g.navigator?.onLine === 'boolean' ? (globalThis as unknown as NetworkEvents) : null;
 }
 
 /**
@@ -51,6 +68,9 @@ export class GatewayClient {
   private readonly timers: TimerSet;
   private readonly events = new TypedEmitter<GatewayClientEvents>();
   private readonly channels = new Map<string, ChannelSubscription>();
+  private readonly records = new Map<string, ChannelRecord>();
+  /** `pending()` answers, reused until the outbox changes (stable snapshots for useSyncExternalStore) */
+  private pendingCache = new Map<string, PendingMessage[]>();
   private readonly sender: MessageSender;
   private readonly channelOpts: ChannelOptions;
   private readonly inflight = new Set<(err: GatewayClientError) => void>();
@@ -70,7 +90,15 @@ export class GatewayClient {
   private refreshTimer: object | null = null;
   private drainTimer: object | null = null;
   private tokenExpired = false;
+  /** the token of the current (or last accepted) connection; null once the gateway refused it */
   private token: string | null = null;
+  /** the one getToken() call in flight, shared by every caller */
+  private tokenFlight: Promise<string> | null = null;
+  private networkAttached = false;
+  /** the browser said `offline` and has not said `online` since */
+  private offline = false;
+  private readonly onOnline = () => this.networkOnline();
+  private readonly onOffline = () => this.networkOffline();
   /** server clock minus local clock, from `connection:ready`, so token expiry is judged on the server's time */
   private skewMs = 0;
   private presenceStatus: PresenceUpdatePayload['status'] | null = null;
@@ -92,6 +120,7 @@ export class GatewayClient {
       transports: options.transports ?? ['websocket', 'polling'],
       onGap: options.onGap,
       random: options.random ?? Math.random,
+      network: options.network === undefined ? defaultNetwork() : options.network,
     };
     this.timers = new TimerSet(options.timers);
     this.channelOpts = {
@@ -105,7 +134,10 @@ export class GatewayClient {
     this.sender = new MessageSender(sendLink, this.timers, {
       maxPending: this.o.maxPendingMessages, ackTimeoutMs: this.o.ackTimeoutMs, maxFailures: this.o.maxSendFailures,
       backoff: this.o.backoff, random: this.o.random,
-    }, () => this.events.emit('pending', this.sender.pending()));
+    }, () => {
+      this.pendingCache = new Map();
+      this.events.emit('pending', this.pending());
+    });
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -126,6 +158,7 @@ export class GatewayClient {
    */
   connect(): Promise<ConnectionReady> {
     if (this.current === 'closed') return Promise.reject(new GatewayClientError('CLOSED', 'the client is closed'));
+    this.attachNetwork();
     if (this.current === 'connected' && this.ready) return Promise.resolve(this.ready);
     if (!this.connectWait) {
       let resolve!: (r: ConnectionReady) => void;
@@ -148,15 +181,46 @@ export class GatewayClient {
     return this.connectWait.promise;
   }
 
-  /** Closes the connection and removes every listener and timer; pending promises reject with CLOSED. */
+  /**
+   * Drops the connection and stops reconnecting, keeping everything else: channels are joined
+   * again and queued sends flow again on the next `connect()`. Requests in flight reject with
+   * DISCONNECTED. This is the pair of `connect()` a React effect cleanup wants.
+   */
+  disconnect(): void {
+    if (this.current === 'closed' || this.current === 'idle') return;
+    this.generation++;
+    this.detachNetwork();
+    // Straight to idle: connectionLost() would announce 'reconnecting', which is not going to happen.
+    this.current = 'idle';
+    this.connectionLost();
+    for (const t of [this.reconnectTimer, this.drainTimer]) this.timers.clear(t);
+    this.reconnectTimer = this.drainTimer = null;
+    this.reconnectAttempt = 0;
+    // The next connect() is a first connection again: a refused token rejects it at once.
+    this.everConnected = false;
+    const wait = this.connectWait;
+    this.connectWait = null;
+    if (wait) {
+      this.timers.clear(wait.timer);
+      wait.reject(new GatewayClientError('DISCONNECTED', 'disconnect() was called'));
+    }
+    this.events.emit('state', 'idle');
+  }
+
+  /**
+   * Terminal: closes the connection and removes every listener and timer; pending promises
+   * reject with CLOSED, and every later call does too. Use `disconnect()` to pause instead.
+   */
   close(): void {
     if (this.current === 'closed') return;
     this.generation++;
     const err = new GatewayClientError('CLOSED', 'the client was closed');
+    this.detachNetwork();
     this.timers.clearAll();
     this.dropSocket();
     this.failInflight(err);
     for (const c of this.channels.values()) c.close(err);
+    for (const id of [...this.records.keys()]) this.endRecord(id, err);
     this.channels.clear();
     this.sender.failAll(err);
     const wait = this.connectWait;
@@ -188,23 +252,52 @@ export class GatewayClient {
    */
   subscribe(channelId: string, from?: SubscribeFrom): Promise<ChannelJoinResult> {
     if (this.current === 'closed') return Promise.reject(new GatewayClientError('CLOSED', 'the client is closed'));
+    return this.join(channelId, from).done;
+  }
+
+  /**
+   * The channel as an object of its own (joined on first use, kept joined across reconnects):
+   * `on('message' | 'member' | 'gap' | 'state')`, `send`, `history`, `leave`. Asking again for a
+   * joined channel returns the same object.
+   */
+  channel(channelId: string, from?: SubscribeFrom): GatewayChannel {
+    if (this.current === 'closed') throw new GatewayClientError('CLOSED', 'the client is closed');
+    return this.join(channelId, from).handle;
+  }
+
+  private join(channelId: string, from?: SubscribeFrom): { done: Promise<ChannelJoinResult>; handle: GatewayChannel } {
     let sub = this.channels.get(channelId);
     if (!sub) {
       sub = new ChannelSubscription(channelId, this.channelLink(), {
         deliver: (messages) => {
-          for (const m of messages) this.events.emit('message:new', m);
+          const events = this.records.get(channelId)?.events;
+          for (const m of messages) {
+            events?.emit('message', m);
+            this.events.emit('message:new', m);
+          }
         },
         gap: (gap) => {
           this.o.onGap?.(gap);
+          this.records.get(channelId)?.events.emit('gap', gap);
           this.events.emit('gap', gap);
         },
         stateChanged: (state, error) => this.onSubscriptionState(channelId, state, error),
+        joined: (result) => this.onJoined(result),
       }, this.timers, this.channelOpts, from);
       this.channels.set(channelId, sub);
     }
+    const failed = sub.state === 'failed';
     const done = sub.subscribe();
     done.catch(noop);
-    return done;
+    let record = this.records.get(channelId);
+    if (!record) {
+      const events = new TypedEmitter<ChannelEvents>();
+      record = { handle: new GatewayChannel(channelId, this, events, done), events, members: [], error: null, snapshot: null };
+      this.records.set(channelId, record);
+    } else if (failed) {
+      record.error = null;
+    }
+    return { done, handle: record.handle };
   }
 
   /** Leaves a channel; its queued sends reject with CLOSED. */
@@ -212,16 +305,33 @@ export class GatewayClient {
     const sub = this.channels.get(channelId);
     if (!sub) return;
     this.channels.delete(channelId);
+    // The handle hears one last `state` (unsubscribed) from endRecord, not a second one from the machine.
+    this.endRecord(channelId, null);
     sub.unsubscribe();
     this.sender.failAll(new GatewayClientError('CLOSED', `unsubscribed from ${channelId}`), channelId);
     for (const [key, t] of this.threads) if (t.channelId === channelId) this.threads.delete(key);
     if (this.current === 'connected') this.rawRequest('channel:leave', { channelId }).catch(noop);
   }
 
-  /** Where a subscription stands; `lastSeq` and `epoch` are what an app persists to resume later. */
-  subscription(channelId: string): { state: SubscriptionState; lastSeq: number | null; epoch: string | null } | null {
+  /**
+   * Where a subscription stands; `lastSeq` and `epoch` are what an app persists to resume later.
+   * The same object comes back until something in it changes.
+   */
+  subscription(channelId: string): ChannelSnapshot | null {
+    return this.snapshot(channelId);
+  }
+
+  /** @see subscription */
+  snapshot(channelId: string): ChannelSnapshot | null {
     const sub = this.channels.get(channelId);
-    return sub ? { state: sub.state, lastSeq: sub.lastSeq, epoch: sub.currentEpoch } : null;
+    const record = this.records.get(channelId);
+    if (!sub || !record) return null;
+    const prev = record.snapshot;
+    if (prev && prev.state === sub.state && prev.lastSeq === sub.lastSeq && prev.epoch === sub.currentEpoch && prev.members === record.members && prev.error === record.error) {
+      return prev;
+    }
+    record.snapshot = { channelId, state: sub.state, lastSeq: sub.lastSeq, epoch: sub.currentEpoch, members: record.members, error: record.error };
+    return record.snapshot;
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -242,9 +352,12 @@ export class GatewayClient {
     return Object.assign(done, { clientMsgId });
   }
 
-  /** Messages sent but not yet acknowledged, oldest first. */
+  /** Messages sent but not yet acknowledged, oldest first; the same array until the outbox changes. */
   pending(channelId?: string): PendingMessage[] {
-    return this.sender.pending(channelId);
+    const key = channelId ?? '\u0000all';
+    let list = this.pendingCache.get(key);
+    if (!list) this.pendingCache.set(key, (list = this.sender.pending(channelId)));
+    return list;
   }
 
   history(channelId: string, query: Omit<MessageHistoryPayload, 'channelId'> = {}): Promise<AckBody<'message:history'>> {
@@ -338,15 +451,15 @@ export class GatewayClient {
     this.reconnectTimer = null;
     let token: string;
     try {
-      token = await this.o.getToken();
+      token = await this.obtainToken();
     } catch (err) {
       this.attemptFailed(gen, new GatewayClientError('AUTH_FAILED', `the token provider failed: ${err instanceof Error ? err.message : String(err)}`));
       return;
     }
     if (gen !== this.generation) return;
     this.token = token;
-    // Socket.IO's own reconnection is off: the SDK reconnects, so that every attempt gets a fresh
-    // token and the backoff is the SDK's (full jitter).
+    // Socket.IO's own reconnection is off: the SDK reconnects, so that an attempt can take a new
+    // token when the old one was refused or is about to expire, and the backoff is the SDK's (full jitter).
     const socket: ClientSocket = io(this.o.url, {
       auth: { token }, transports: this.o.transports, reconnection: false, forceNew: true,
       timeout: this.o.handshakeTimeoutMs, autoConnect: false,
@@ -368,6 +481,8 @@ export class GatewayClient {
   private onConnectError(gen: number, err: Error & { data?: { code?: string; message?: string; retryAfterMs?: number }; description?: unknown }): void {
     const data = err.data;
     if (data?.code && (ERROR_CODES as readonly string[]).includes(data.code)) {
+      // A refused token is never offered again: the next attempt asks the provider for a new one.
+      if (data.code === 'AUTH_FAILED' && gen === this.generation) this.token = null;
       this.attemptFailed(gen, new GatewayClientError(data.code as ErrorCode, `connection refused (${data.code}): ${data.message ?? err.message}`, data.retryAfterMs));
       return;
     }
@@ -409,7 +524,8 @@ export class GatewayClient {
   private scheduleReconnect(minDelayMs = 0): void {
     if (this.current === 'closed' || this.current === 'idle') return;
     if (this.current !== 'connecting') this.setState('reconnecting');
-    const delay = Math.max(minDelayMs, backoffDelay(this.reconnectAttempt++, this.o.backoff, this.o.random));
+    const floor = this.offline ? this.o.backoff.maxMs : minDelayMs;
+    const delay = Math.max(floor, backoffDelay(this.reconnectAttempt++, this.o.backoff, this.o.random));
     this.timers.clear(this.reconnectTimer);
     this.reconnectTimer = this.timers.set(() => {
       this.reconnectTimer = null;
@@ -470,6 +586,11 @@ export class GatewayClient {
       }
       case 'auth:expired':
         this.tokenExpired = true;
+        this.token = null;
+        break;
+      case 'channel:member_joined':
+      case 'channel:member_left':
+        this.onMember(event === 'channel:member_joined', args[0] as { channelId: string; userId: string });
         break;
       case 'server:draining':
         this.onDraining(args[0] as DrainingEvent);
@@ -504,7 +625,14 @@ export class GatewayClient {
   }
 
   private onSubscriptionState(channelId: string, state: SubscriptionState, error?: GatewayClientError): void {
+    const record = this.records.get(channelId);
+    if (record && error) record.error = error;
     this.events.emit('subscription', { channelId, state, ...(error ? { error } : {}) });
+    if (record && state !== 'subscribed') {
+      // 'subscribed' is announced by onJoined, with the members of the join.
+      const snap = this.snapshot(channelId);
+      if (snap) record.events.emit('state', snap);
+    }
     if (state === 'subscribing') return;
     if (state === 'subscribed') {
       for (const t of this.threads.values()) {
@@ -512,6 +640,37 @@ export class GatewayClient {
       }
     }
     this.sender.pump(channelId);
+  }
+
+  /** Every join and rejoin: the ack's member list replaces the one a reconnect may have made stale. */
+  private onJoined(result: ChannelJoinResult): void {
+    const record = this.records.get(result.channelId);
+    if (record) {
+      record.members = [...result.members];
+      record.error = null;
+      const snap = this.snapshot(result.channelId);
+      if (snap) record.events.emit('state', snap);
+    }
+    this.events.emit('subscribed', result);
+  }
+
+  private onMember(joined: boolean, e: { channelId: string; userId: string }): void {
+    const record = this.records.get(e?.channelId);
+    if (!record) return;
+    const has = record.members.includes(e.userId);
+    if (joined === has) return;
+    record.members = joined ? [...record.members, e.userId] : record.members.filter((u) => u !== e.userId);
+    record.events.emit('member', { userId: e.userId, joined, members: record.members });
+  }
+
+  private endRecord(channelId: string, err: GatewayClientError | null): void {
+    const record = this.records.get(channelId);
+    if (!record) return;
+    this.records.delete(channelId);
+    const last = record.snapshot;
+    record.handle.ended({
+      channelId, state: 'unsubscribed', lastSeq: last?.lastSeq ?? null, epoch: last?.epoch ?? null, members: [], error: err,
+    });
   }
 
   private onDraining(e: DrainingEvent): void {
@@ -530,6 +689,85 @@ export class GatewayClient {
 
   // ---- internals: tokens ------------------------------------------------------------------------
 
+  /**
+   * The token for a connection attempt: the current one while it is good, else a new one. So a
+   * fleet that reconnects at once does not all call the application's token endpoint.
+   */
+  private obtainToken(): Promise<string> {
+    const token = this.token;
+    if (token && this.tokenUsable(token)) return Promise.resolve(token);
+    return this.freshToken();
+  }
+
+  /** Calls getToken, or joins the call already in flight: never two at once. */
+  private freshToken(): Promise<string> {
+    if (this.tokenFlight) return this.tokenFlight;
+    const flight = (async () => this.o.getToken())();
+    this.tokenFlight = flight;
+    const done = () => {
+      if (this.tokenFlight === flight) this.tokenFlight = null;
+    };
+    flight.then(done, done);
+    return flight;
+  }
+
+  /** Not refused and not within the refresh lead of `exp` (tokens without `exp` stay good until refused). */
+  private tokenUsable(token: string): boolean {
+    const claims = decodeTokenTimes(token);
+    if (!claims?.exp) return true;
+    const serverNow = this.timers.now() + this.skewMs;
+    return serverNow < claims.exp * 1000 - this.refreshLead(claims, serverNow);
+  }
+
+  /** How long before `exp` a token is replaced: `refreshBeforeExpiryMs`, at most half its lifetime. */
+  private refreshLead(claims: { exp?: number; iat?: number }, serverNow: number): number {
+    const expMs = (claims.exp ?? 0) * 1000;
+    const lifetime = expMs - (claims.iat !== undefined ? claims.iat * 1000 : serverNow);
+    return Math.min(this.o.refreshBeforeExpiryMs, Math.max(0, lifetime / 2));
+  }
+
+  // ---- internals: the browser's network state ---------------------------------------------------
+
+  private attachNetwork(): void {
+    if (this.networkAttached || !this.o.network) return;
+    this.networkAttached = true;
+    this.o.network.addEventListener('online', this.onOnline);
+    this.o.network.addEventListener('offline', this.onOffline);
+  }
+
+  private detachNetwork(): void {
+    this.offline = false;
+    if (!this.networkAttached || !this.o.network) return;
+    this.networkAttached = false;
+    this.o.network.removeEventListener('online', this.onOnline);
+    this.o.network.removeEventListener('offline', this.onOffline);
+  }
+
+  /**
+   * The browser lost its network: a WebSocket can take a heartbeat (~45 s) to notice, so let go
+   * of it now; sends wait in the outbox. Until `online`, attempts wait the longest backoff
+   * (`backoff.maxMs`), in case the browser was wrong.
+   */
+  private networkOffline(): void {
+    if (this.current !== 'connected' && this.current !== 'connecting' && this.current !== 'reconnecting') return;
+    this.offline = true;
+    this.generation++;
+    this.connectionLost();
+    if (this.current === 'connecting' || this.current === 'reconnecting') this.scheduleReconnect();
+  }
+
+  /** The network is back: reconnect at once instead of waiting out the backoff. */
+  private networkOnline(): void {
+    this.offline = false;
+    if (this.current !== 'connecting' && this.current !== 'reconnecting') return;
+    if (this.drainTimer) return;
+    this.timers.clear(this.attemptTimer);
+    this.attemptTimer = null;
+    this.dropSocket();
+    this.reconnectAttempt = 0;
+    void this.openSocket();
+  }
+
   private scheduleRefresh(): void {
     this.timers.clear(this.refreshTimer);
     this.refreshTimer = null;
@@ -538,8 +776,7 @@ export class GatewayClient {
     if (!claims?.exp) return;
     const serverNow = this.timers.now() + this.skewMs;
     const expMs = claims.exp * 1000;
-    const lifetime = expMs - (claims.iat !== undefined ? claims.iat * 1000 : serverNow);
-    const lead = Math.min(this.o.refreshBeforeExpiryMs, Math.max(0, lifetime / 2));
+    const lead = this.refreshLead(claims, serverNow);
     const delay = Math.max(0, expMs - lead - serverNow);
     if (delay > MAX_TIMER_MS) {
       this.refreshTimer = this.timers.set(() => this.scheduleRefresh(), MAX_TIMER_MS);
@@ -556,7 +793,7 @@ export class GatewayClient {
     const previousExp = this.token ? decodeTokenTimes(this.token)?.exp ?? 0 : 0;
     let token: string;
     try {
-      token = await this.o.getToken();
+      token = await this.freshToken();
     } catch (err) {
       this.reportQuiet(new GatewayClientError('AUTH_FAILED', `the token provider failed: ${err instanceof Error ? err.message : String(err)}`));
       return;

@@ -3,7 +3,8 @@
  * here imports Node modules.
  */
 export { GatewayClient, type AckBody } from './gateway-client';
-export type { ConnectionState, GatewayClientEvents, GatewayClientOptions, SdkEvents } from './client-options';
+export type { ConnectionState, GatewayClientEvents, GatewayClientOptions, NetworkEvents, SdkEvents } from './client-options';
+export { GatewayChannel, type ChannelEvents, type ChannelSnapshot } from './channel-handle';
 export type { GapInfo, SubscribeFrom } from './channel-subscription';
 export type { PendingMessage, PendingStatus, SentMessage } from './message-sender';
 export type { SubscriptionState } from './subscription-state';

@@ -1,4 +1,4 @@
-/** The demo page's markup; its script is page/demo-app.ts (bundled to /demo/demo-app.js), on top of the SDK bundle. */
+/** The demo page's shell and styles; the app is page/demo-app.tsx (React on @socket-gateway/react), bundled to /demo/demo-app.js. */
 export const DEMO_PAGE_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -17,6 +17,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
   #state[data-state="connected"] { background: var(--ok); }
   #state[data-state="reconnecting"], #state[data-state="connecting"] { background: var(--warn); }
   #state[data-state="closed"] { background: var(--bad); }
+  #status { margin-left: 8px; font: inherit; font-size: 11px; }
   form#login { display: flex; flex-wrap: wrap; gap: 8px; align-items: end; padding: 14px 20px; background: var(--panel); border-bottom: 1px solid var(--line); }
   label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: var(--muted); }
   input { font: inherit; padding: 7px 10px; border: 1px solid var(--line); border-radius: 6px; background: #fff; color: var(--ink); }
@@ -46,31 +47,7 @@ export const DEMO_PAGE_HTML = `<!doctype html>
 </style>
 </head>
 <body>
-<header>
-  <h1>Socket Gateway</h1><span class="note">demo page (DEMO_PAGE=true, local only)</span>
-  <span id="state" data-state="idle">not connected</span>
-</header>
-<form id="login">
-  <label>Token <input id="token" type="password" autocomplete="off" placeholder="paste a token printed by make run" required></label>
-  <label>Channel <input id="channel" value="general" required maxlength="128"></label>
-  <button id="connect" type="submit">Connect</button>
-</form>
-<main>
-  <section aria-label="messages">
-    <h2 id="room">No channel</h2>
-    <ul id="messages"></ul>
-    <div id="typing" aria-live="polite"></div>
-    <form id="composer">
-      <input id="text" placeholder="Write a message" autocomplete="off" maxlength="4000" disabled>
-      <button id="send" type="submit" disabled>Send</button>
-    </form>
-  </section>
-  <aside aria-label="members">
-    <h2>Members</h2>
-    <ul id="members"></ul>
-  </aside>
-</main>
-<script src="/demo/gateway-client.js"></script>
+<div id="root"></div>
 <script src="/demo/demo-app.js"></script>
 </body>
 </html>

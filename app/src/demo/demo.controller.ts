@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_PAGE_HTML } from './demo-page.html';
 
-/** Files of `dist/sdk/` (built by scripts/build-sdk-bundle.js) the page may load. */
+/** Files of `dist/sdk/` (built by scripts/build-sdk-bundle.js): the page's app, and the SDK's script-tag bundle. */
 const ASSETS = new Set(['gateway-client.js', 'gateway-client.js.map', 'demo-app.js', 'demo-app.js.map']);
 
 /**
@@ -29,9 +29,9 @@ export class DemoController {
 
   @Get(':file')
   asset(@Param('file') file: string, @Res() res: Response): void {
-    const dir = SDK_DIRS.find((d) => existsSync(join(d, 'gateway-client.js')));
+    const dir = SDK_DIRS.find((d) => existsSync(join(d, 'demo-app.js')));
     if (!ASSETS.has(file) || !dir) {
-      res.status(404).type('text').send(dir ? 'not found\n' : 'SDK bundle not built: run `npm run build`\n');
+      res.status(404).type('text').send(dir ? 'not found\n' : 'demo bundle not built: run `make build`\n');
       return;
     }
     res.set(HEADERS).type(file.endsWith('.map') ? 'application/json' : 'application/javascript').sendFile(join(dir, file));

@@ -16,19 +16,23 @@ function newestMtime(dir: string): number {
 
 /**
  * Suites that run the gateway as a real child process (multi-instance, SIGKILL, drain, CLIs,
- * browser) need the compiled dist/ and the SDK bundle; build both once before the workers start,
+ * browser, package install) need the compiled dist/, the client packages and the browser
+ * bundles; build them once before the workers start,
  * only when sources are newer. Type errors do not stop the build here (tsc still emits): the
  * typecheck spec reports them as one failing test instead of aborting every suite.
  */
 export default function globalSetup(): void {
   const main = join(ROOT, 'dist', 'app', 'src', 'main.js');
-  const bundle = join(ROOT, 'dist', 'sdk', 'gateway-client.js');
+  // The demo bundle is built last, after both packages: newer than the sources means all are.
+  const bundle = join(ROOT, 'dist', 'sdk', 'demo-app.js');
   const sources = newestMtime(join(ROOT, 'app', 'src'));
+  const bundleSources = Math.max(sources, newestMtime(join(ROOT, 'app', 'react', 'src')));
   if (!existsSync(main) || statSync(main).mtimeMs < sources) {
     spawnSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'ignore', cwd: ROOT });
     if (!existsSync(main)) throw new Error('tsc produced no dist/app/src/main.js; run `npm run build` to see why');
   }
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) {
+  const packages = ['client', 'react'].map((p) => join(ROOT, 'app', p, 'dist', 'index.mjs'));
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < bundleSources || !packages.every((p) => existsSync(p))) {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-sdk-bundle.js')], { stdio: 'inherit', cwd: ROOT });
   }
 }

@@ -1,0 +1,154 @@
+import { closeDom } from '../support/dom';
+import { render, renderHook, waitFor } from '@testing-library/react';
+import { createElement, StrictMode, type ReactNode } from 'react';
+import { GatewayClient, type ChannelJoinResult, type GatewayClientOptions } from '@socket-gateway/client';
+import { GatewayProvider, useChannel, useConnectionState, usePendingMessages, usePresence, useTyping } from '@socket-gateway/react';
+import { startTestGateway } from '../support/gateway';
+import { signToken } from '../support/tokens';
+
+/** The React bindings with React Testing Library, against a real gateway (real sockets, real acks). */
+describe('@socket-gateway/react', () => {
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  const clients: GatewayClient[] = [];
+  let n = 0;
+  const room = () => `react-${Date.now().toString(36)}-${n++}`;
+
+  function client(sub: string, extra: Partial<GatewayClientOptions> = {}): GatewayClient & { tokenCalls: () => number } {
+    let calls = 0;
+    const c = new GatewayClient({ url: gw.url, getToken: () => (calls++, signToken({ sub })), transports: ['websocket'], network: null, ...extra });
+    clients.push(c);
+    return Object.assign(c, { tokenCalls: () => calls });
+  }
+
+  /** A wrapper that provides `c`, in StrictMode (mount → unmount → mount of every effect). */
+  function wrapper(c: GatewayClient) {
+    return ({ children }: { children?: ReactNode }) => createElement(StrictMode, null, createElement(GatewayProvider, { client: c }, children));
+  }
+
+  beforeAll(async () => {
+    // Updates come from real sockets at any time, as in a browser, not from act() scopes: assert with waitFor.
+    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+    gw = await startTestGateway({ RATE_LIMIT_CONNECT_PER_IP: '1000' });
+  });
+  afterEach(() => {
+    while (clients.length) clients.pop()!.close();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    closeDom();
+  });
+
+  it('should connect once under StrictMode and report the connection state', async () => {
+    const alice = client('alice');
+    const { result, unmount } = renderHook(() => useConnectionState(), { wrapper: wrapper(alice) });
+    await waitFor(() => expect(result.current).toBe('connected'));
+    expect(alice.tokenCalls()).toBe(1);
+    unmount();
+    // The provider's cleanup disconnects (reusably): the client is idle, not closed.
+    expect(alice.state).toBe('idle');
+  });
+
+  it('should join once under StrictMode, show members, history, live messages and the sender\'s pending list', async () => {
+    const ch = room();
+    const bob = client('bob');
+    await bob.connect();
+    await bob.subscribe(ch);
+    await bob.send(ch, 'before alice came');
+
+    const alice = client('alice');
+    const joins: ChannelJoinResult[] = [];
+    alice.on('subscribed', (r) => joins.push(r));
+    const { result } = renderHook(() => ({ channel: useChannel(ch), pending: usePendingMessages() }), { wrapper: wrapper(alice) });
+    await waitFor(() => expect(result.current.channel.status).toBe('subscribed'));
+    await waitFor(() => expect(result.current.channel.messages.map((m) => m.content)).toEqual(['before alice came']));
+    expect([...result.current.channel.members].sort()).toEqual(['alice', 'bob']);
+    expect(joins).toHaveLength(1);
+
+    // Same snapshot objects while nothing changes.
+    const { messages, members, pending } = result.current.channel;
+    expect(result.current.pending).toBe(alice.pending());
+
+    await bob.send(ch, 'live from bob');
+    await waitFor(() => expect(result.current.channel.messages.map((m) => m.content)).toEqual(['before alice came', 'live from bob']));
+    expect(result.current.channel.members).toBe(members);
+    expect(result.current.channel.pending).toBe(pending);
+    expect(result.current.channel.messages).not.toBe(messages);
+
+    // Offline: the message shows as pending (channel and global lists), then goes out on reconnect.
+    alice.disconnect();
+    const sent = result.current.channel.send('written offline');
+    await waitFor(() => expect(result.current.channel.pending.map((p) => p.content)).toEqual(['written offline']));
+    expect(result.current.pending.map((p) => p.content)).toEqual(['written offline']);
+    await alice.connect();
+    await sent;
+    await waitFor(() => expect(result.current.channel.messages.map((m) => m.content)).toContain('written offline'));
+    expect(result.current.channel.pending).toEqual([]);
+    expect(result.current.pending).toEqual([]);
+  });
+
+  it('should keep the member list right across a reconnect', async () => {
+    const ch = room();
+    const bob = client('bob');
+    await bob.connect();
+    await bob.subscribe(ch);
+    const alice = client('alice');
+    const { result } = renderHook(() => useChannel(ch), { wrapper: wrapper(alice) });
+    await waitFor(() => expect([...result.current.members].sort()).toEqual(['alice', 'bob']));
+
+    alice.disconnect();
+    // bob leaves while alice is away: only her rejoin's member list can tell her.
+    bob.unsubscribe(ch);
+    await alice.connect();
+    await waitFor(() => expect(result.current.members).toEqual(['alice']));
+    expect(result.current.status).toBe('subscribed');
+  });
+
+  it('should follow presence and typing of other users', async () => {
+    const ch = room();
+    const bob = client('bob');
+    await bob.connect();
+    await bob.subscribe(ch);
+    const alice = client('alice');
+    const { result } = renderHook(() => ({ presence: usePresence(['bob']), byChannel: usePresence(ch), typing: useTyping(ch), channel: useChannel(ch) }), { wrapper: wrapper(alice) });
+    await waitFor(() => expect(result.current.presence.bob?.status).toBe('online'));
+    await waitFor(() => expect(result.current.channel.status).toBe('subscribed'));
+    await waitFor(() => expect(result.current.byChannel.bob?.status).toBe('online'));
+
+    await bob.setPresence('away');
+    await waitFor(() => expect(result.current.presence.bob?.status).toBe('away'));
+    await waitFor(() => expect(result.current.byChannel.bob?.status).toBe('away'));
+
+    bob.typing(ch, true);
+    await waitFor(() => expect(result.current.typing.typing).toEqual(['bob']));
+    bob.typing(ch, false);
+    await waitFor(() => expect(result.current.typing.typing).toEqual([]));
+
+    // alice's own indicator reaches bob.
+    const seen: string[] = [];
+    bob.on('user:typing', (e) => e.isTyping && seen.push(e.userId));
+    result.current.typing.setTyping(true);
+    await waitFor(() => expect(seen).toEqual(['alice']));
+  });
+
+  it('should leave the channel when the last component using it unmounts', async () => {
+    const ch = room();
+    const alice = client('alice');
+    const Two = () => {
+      useChannel(ch);
+      useChannel(ch);
+      return null;
+    };
+    const view = render(createElement(Two), { wrapper: wrapper(alice) });
+    await waitFor(() => expect(alice.subscription(ch)?.state).toBe('subscribed'));
+    view.unmount();
+    await waitFor(() => expect(alice.subscription(ch)).toBeNull());
+  });
+
+  it('should make and own a client from options', async () => {
+    const Probe = () => createElement('span', { id: 'state' }, useConnectionState());
+    const options: GatewayClientOptions = { url: gw.url, getToken: () => signToken({ sub: 'olga' }), transports: ['websocket'], network: null };
+    const view = render(createElement(StrictMode, null, createElement(GatewayProvider, { options }, createElement(Probe))));
+    await waitFor(() => expect(view.container.textContent).toBe('connected'));
+    view.unmount();
+  });
+});
