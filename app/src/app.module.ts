@@ -16,6 +16,8 @@ import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { ConnectionGateway } from './connection/connection.gateway';
 import { SlowConsumerGuard } from './socket/slow-consumer.guard';
+import { HandshakeFloodGuard } from './auth/handshake-flood.guard';
+import { InvalidFrameGuard } from './socket/invalid-frame.guard';
 import { HealthController } from './health/health.controller';
 import { MessagesGateway } from './messages/messages.gateway';
 import { MessagesService } from './messages/messages.service';
@@ -114,6 +116,8 @@ export class AppModule {
         ReadReceiptsService,
         ConnectionGateway,
         SlowConsumerGuard,
+        HandshakeFloodGuard,
+        InvalidFrameGuard,
         PresenceGateway,
         TypingGateway,
         ThreadsGateway,

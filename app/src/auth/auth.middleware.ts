@@ -9,14 +9,17 @@ import { CLIENT_REFUSALS, MetricsService, type RefusalReason } from '../metrics/
 import { ConnectionGuardService } from './connection-guard.service';
 import { IpRulesService } from './ip-rules.service';
 import { TokenRejected, TokenVerifier } from './token-verifier';
-import { clientIp, extractToken } from './handshake';
+import { extractToken } from './handshake';
+import { requestClientIp } from './client-ip';
 import { inSpan } from '../tracing/spans';
 
 type Next = (err?: Error) => void;
 
 /**
  * The single authentication point. Order matters: cheap refusals (blocked IP, connection
- * limit, per-IP flood) run before the token is verified so that a flood costs little.
+ * limit) run before the token is verified so that a flood costs little. The per-IP flood guard
+ * runs earlier still, in Engine.IO's allowRequest (HandshakeFloodGuard); the per-user
+ * connection limit needs the verified user, so it follows the token check.
  */
 @Injectable()
 export class AuthMiddleware {
@@ -48,20 +51,20 @@ export class AuthMiddleware {
 
   private async authenticate(socket: Socket): Promise<void> {
     socket.data.connectedAt = this.clock.now();
-    const ip = clientIp(socket.handshake, this.config.trustProxy);
+    const ip = requestClientIp(socket.handshake, this.config.trustProxy);
     if (await this.ipRules.isBlocked(ip)) throw new Refusal('ip_blocked', new GatewayError('FORBIDDEN', 'address blocked'));
     const capacity = this.guard.admit();
     if (capacity) throw new Refusal(this.guard.draining ? 'draining' : 'connection_limit', capacity);
-    const rate = await this.engine.rateLimiter.consume(`conn:${ip}`, this.config.rateLimits.connectPerIp, 60_000, this.clock.now());
-    if (!rate.allowed) {
-      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connection attempts', rate.retryAfterMs));
-    }
     let user;
     try {
       user = await this.verifier.verify(extractToken(socket.handshake));
     } catch (err) {
       if (err instanceof TokenRejected) throw new Refusal(err.reason, err);
       throw err;
+    }
+    const rate = await this.engine.rateLimiter.consume(`conn:u:${user.userId}`, this.config.rateLimits.connectPerUser, 60_000, this.clock.now());
+    if (!rate.allowed) {
+      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connections for this user; retry later', rate.retryAfterMs));
     }
     if (await this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt })) {
       throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
@@ -79,7 +82,7 @@ export class AuthMiddleware {
     // Capacity and drain refusals are not authentication failures.
     if ((CLIENT_REFUSALS as readonly string[]).includes(reason)) this.metrics.authFailures.inc({ reason });
     this.logger.warn('connection.refused', {
-      metadata: { reason, code: body.code, ip: clientIp(socket.handshake, this.config.trustProxy) },
+      metadata: { reason, code: body.code, ip: requestClientIp(socket.handshake, this.config.trustProxy) },
       ...(reason === 'error' ? { err } : {}),
     });
     const out = new Error(body.code) as Error & { data: unknown };

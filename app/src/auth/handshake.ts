@@ -13,13 +13,3 @@ export function extractToken(handshake: Pick<Handshake, 'auth' | 'headers'>): st
   }
   return undefined;
 }
-
-/** The client address; X-Forwarded-For is trusted only when TRUST_PROXY says a proxy sets it. */
-export function clientIp(handshake: Pick<Handshake, 'address' | 'headers'>, trustProxy: boolean): string {
-  if (trustProxy) {
-    const xff = handshake.headers['x-forwarded-for'];
-    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return handshake.address;
-}

@@ -3,6 +3,7 @@ import type { Socket } from 'socket.io';
 import { toErrorBody } from './gateway-error';
 import { LOGGER, type JsonLogger } from './logger';
 import { MetricsService } from '../metrics/metrics.service';
+import { InvalidFrameGuard } from '../socket/invalid-frame.guard';
 import { markActiveSpanError } from '../tracing/spans';
 
 /**
@@ -15,6 +16,7 @@ export class WsExceptionFilter {
   constructor(
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
+    private readonly invalidFrames: InvalidFrameGuard,
   ) {}
 
   respond(socket: Socket, event: string, ack: ((r: unknown) => void) | undefined, exception: unknown): void {
@@ -32,5 +34,6 @@ export class WsExceptionFilter {
       const entity = event.split(':')[0] || 'unknown';
       socket.emit(`${entity}:error`, { ...body, event });
     }
+    if (body.code === 'INVALID_PAYLOAD' && socket?.data) this.invalidFrames.record(socket, 'invalid_payload');
   }
 }

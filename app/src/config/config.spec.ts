@@ -7,26 +7,32 @@ describe('loadConfig', () => {
     const c = loadConfig({ JWT_SECRET: SECRET });
     expect(c).toMatchObject({
       port: 3000, metricsPort: 9464, redisUrl: null, redisAdapter: 'classic', transports: ['websocket', 'polling'],
-      pingIntervalMs: 25000, pingTimeoutMs: 20000, maxHttpBufferSize: 1_000_000, logLevel: 'info',
+      pingIntervalMs: 25000, pingTimeoutMs: 20000, maxHttpBufferSize: 65_536, maxInvalidFramesPerMinute: 10, logLevel: 'info',
       historyMaxLen: 1000, idempotencyTtlSec: 86400, maxConnections: 10000, drainDelayMs: 5000, drainWindowMs: 20000,
       demoPage: false, trustProxy: false,
     });
     expect(c.rateLimits).toEqual({
-      'message:send': 60, 'user:typing': 10, 'presence:update': 30, 'channel:join': 10, 'channel:rejoin': 300, default: 100, connectPerIp: 10,
+      'message:send': 60, 'user:typing': 10, 'presence:update': 30, 'channel:join': 10, 'channel:rejoin': 300, default: 100, connectPerIp: 600, connectPerUser: 10,
     });
   });
 
   it('should list every bad variable in one error', () => {
     let err: ConfigError | undefined;
     try {
-      loadConfig({ PORT: 'http', REDIS_URL: 'mysql://x', TRANSPORTS: 'websocket,carrier-pigeon', LOG_LEVEL: 'loud', RATE_LIMIT_MESSAGE_SEND: '-1', IP_BLOCKLIST: 'not-an-ip', DEMO_PAGE: 'maybe' });
+      loadConfig({ PORT: 'http', REDIS_URL: 'mysql://x', TRANSPORTS: 'websocket,carrier-pigeon', LOG_LEVEL: 'loud', RATE_LIMIT_MESSAGE_SEND: '-1', IP_BLOCKLIST: 'not-an-ip', DEMO_PAGE: 'maybe', TRUST_PROXY: 'true' });
     } catch (e) {
       err = e as ConfigError;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    const names = ['PORT', 'REDIS_URL', 'TRANSPORTS', 'LOG_LEVEL', 'RATE_LIMIT_MESSAGE_SEND', 'IP_BLOCKLIST', 'DEMO_PAGE', 'JWT_SECRET'];
+    const names = ['PORT', 'REDIS_URL', 'TRANSPORTS', 'LOG_LEVEL', 'RATE_LIMIT_MESSAGE_SEND', 'IP_BLOCKLIST', 'DEMO_PAGE', 'TRUST_PROXY', 'JWT_SECRET'];
     for (const n of names) expect(err!.message).toContain(n);
     expect(err!.problems).toHaveLength(names.length);
+  });
+
+  it('should read TRUST_PROXY as a hop count or a list of proxy CIDRs', () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: '10.0.0.0/8,loopback' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: 'ingress' })).toThrow(/TRUST_PROXY .*"ingress"/);
   });
 
   it('should refuse both or a short secret and accept a JWKS URL alone', () => {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { parseTrustProxy, type TrustProxy } from '../auth/client-ip';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type Transport = 'websocket' | 'polling';
@@ -22,8 +23,14 @@ export interface RateLimits {
   'channel:rejoin': number;
   /** Every other client event. */
   default: number;
-  /** Handshake attempts per client IP. */
+  /**
+   * Engine.IO handshakes per client IP, refused before a session exists: a flood guard sized
+   * for NAT (an office or a carrier shares one address), not a per-user limit.
+   * @default 600
+   */
   connectPerIp: number;
+  /** Socket.IO connections per user across the fleet (a reconnect loop or abuse past it). @default 10 */
+  connectPerUser: number;
 }
 
 export interface GatewayConfig {
@@ -54,12 +61,15 @@ export interface GatewayConfig {
     clockToleranceSec: number;
   };
   corsOrigins: string[];
-  /** Take the client IP from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /** Which proxies' `X-Forwarded-For` entries are believed (see auth/client-ip.ts). @default false */
+  trustProxy: TrustProxy;
   transports: Transport[];
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /** Largest accepted frame or polling body; message content is capped at 4,000 characters. @default 65536 */
   maxHttpBufferSize: number;
+  /** A socket that sends this many invalid frames within a minute is disconnected. @default 10 */
+  maxInvalidFramesPerMinute: number;
   /**
    * Outgoing bytes a socket may have waiting on this instance (Engine.IO write buffer plus the
    * WebSocket's unsent bytes); a client that stops reading is disconnected past it, so one stalled
@@ -172,6 +182,12 @@ class Reader {
     return def;
   }
 
+  trustProxy(): TrustProxy {
+    const parsed = parseTrustProxy(this.raw('TRUST_PROXY'));
+    if ('error' in parsed) this.problems.push(parsed.error);
+    return 'value' in parsed ? parsed.value : false;
+  }
+
   url(name: string, protocols: string[]): string | null {
     const v = this.raw(name);
     if (v === undefined) return null;
@@ -238,11 +254,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       clockToleranceSec: r.int('JWT_CLOCK_TOLERANCE_SEC', 5, 0, 300),
     },
     corsOrigins: r.list('CORS_ORIGINS', []),
-    trustProxy: r.bool('TRUST_PROXY', false),
+    trustProxy: r.trustProxy(),
     transports: transports as Transport[],
     pingIntervalMs: r.int('PING_INTERVAL_MS', 25000, 1000, 600000),
     pingTimeoutMs: r.int('PING_TIMEOUT_MS', 20000, 1000, 600000),
-    maxHttpBufferSize: r.int('MAX_HTTP_BUFFER_SIZE', 1_000_000, 1024, 100_000_000),
+    maxHttpBufferSize: r.int('MAX_HTTP_BUFFER_SIZE', 65_536, 1024, 100_000_000),
+    maxInvalidFramesPerMinute: r.int('MAX_INVALID_FRAMES_PER_MINUTE', 10, 1, 1_000_000),
     maxSocketBufferBytes: r.int('MAX_SOCKET_BUFFER_BYTES', 4_194_304, 65_536, 1_000_000_000),
     logLevel: r.oneOf('LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error', 'silent'] as const),
     rateLimits: {
@@ -252,7 +269,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       'channel:join': r.int('RATE_LIMIT_CHANNEL_JOIN', 10, 1, 1_000_000),
       'channel:rejoin': r.int('RATE_LIMIT_CHANNEL_REJOIN', 300, 1, 1_000_000),
       default: r.int('RATE_LIMIT_DEFAULT', 100, 1, 1_000_000),
-      connectPerIp: r.int('RATE_LIMIT_CONNECT_PER_IP', 10, 1, 1_000_000),
+      connectPerIp: r.int('RATE_LIMIT_CONNECT_PER_IP', 600, 1, 1_000_000),
+      connectPerUser: r.int('RATE_LIMIT_CONNECT_PER_USER', 10, 1, 1_000_000),
     },
     rejoinGraceMs: r.int('REJOIN_GRACE_MS', 600_000, 0, 86_400_000),
     ipBlocklist,

@@ -67,6 +67,8 @@ export class MetricsService {
   readonly webhookQueueDepth: Gauge;
   readonly webhookDeliveryDuration: Histogram;
   readonly buildInfo: Gauge<'version' | 'commit'>;
+  readonly invalidFrames: Counter<'kind'>;
+  readonly invalidFrameDisconnects: Counter;
 
   constructor(registry?: Registry, withDefaultMetrics = true) {
     this.registry = registry ?? new Registry();
@@ -119,6 +121,8 @@ export class MetricsService {
     this.webhookQueueDepth = new Gauge({ name: `${p}webhook_queue_depth`, help: 'Webhook events queued or in flight (fleet-wide queue, as last seen by this instance).', registers: r });
     this.webhookDeliveryDuration = new Histogram({ name: `${p}webhook_delivery_duration_seconds`, help: 'Duration of one webhook POST, until its response or timeout.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r });
     this.buildInfo = new Gauge({ name: `${p}build_info`, help: 'Always 1; labels carry the running version.', labelNames: ['version', 'commit'], registers: r });
+    this.invalidFrames = new Counter({ name: `${p}invalid_frames_total`, help: 'Well-formed frames a socket should not send, by kind (invalid_payload, unknown_event).', labelNames: ['kind'], registers: r });
+    this.invalidFrameDisconnects = new Counter({ name: `${p}invalid_frame_disconnects_total`, help: 'Sockets disconnected for sending MAX_INVALID_FRAMES_PER_MINUTE invalid frames.', registers: r });
     this.redisUp.set(1);
     this.zeroKnownSeries();
   }

@@ -11,6 +11,7 @@ import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuthMiddleware } from '../auth/auth.middleware';
+import { HandshakeFloodGuard } from '../auth/handshake-flood.guard';
 import { Broadcaster } from './broadcaster';
 import { EventDispatcher } from './event-dispatcher';
 
@@ -50,6 +51,7 @@ export class GatewayIoAdapter extends IoAdapter {
 
   override createIOServer(port: number, options?: Partial<ServerOptions>): Server {
     const corsOrigins = this.config.corsOrigins;
+    const floodGuard = this.appContext.get(HandshakeFloodGuard);
     const server: Server = super.createIOServer(port, {
       ...options,
       transports: this.config.transports,
@@ -60,13 +62,14 @@ export class GatewayIoAdapter extends IoAdapter {
       upgradeTimeout: 10_000,
       // Without an allow-list, browsers from other origins are refused (same-origin only).
       cors: corsOrigins.length > 0 ? { origin: corsOrigins.includes('*') ? true : corsOrigins, credentials: true } : undefined,
+      // Runs only for requests that would open an Engine.IO session, before it is allocated.
       allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void) => {
         const origin = req.headers.origin;
-        if (!origin || corsOrigins.includes('*') || corsOrigins.includes(origin) || sameOrigin(origin, req.headers.host)) {
-          callback(null, true);
-        } else {
+        if (origin && !corsOrigins.includes('*') && !corsOrigins.includes(origin) && !sameOrigin(origin, req.headers.host)) {
           callback('origin not allowed', false);
+          return;
         }
+        void floodGuard.allow(req).then((ok) => callback(ok ? null : 'RATE_LIMITED', ok));
       },
       // The per-message deflate zlib context costs ~300 KB per socket; not worth it for chat.
       perMessageDeflate: false,
