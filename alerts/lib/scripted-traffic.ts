@@ -11,6 +11,7 @@ export function trafficEnv(apiKey: string): Record<string, string> {
     RATE_LIMIT_DEFAULT: '100000',
     RATE_LIMIT_PRESENCE_UPDATE: '3',
     RATE_LIMIT_CONNECT_PER_IP: '100000',
+    RATE_LIMIT_CONNECT_PER_USER: '100000',
   };
 }
 

@@ -171,6 +171,7 @@ export class GatewaySystem implements SystemUnderTest {
       TRANSPORTS: 'websocket,polling',
       // The load is thousands of users on a handful of source addresses, far above production per-user rates.
       RATE_LIMIT_CONNECT_PER_IP: unlimited,
+      RATE_LIMIT_CONNECT_PER_USER: unlimited,
       RATE_LIMIT_MESSAGE_SEND: unlimited,
       RATE_LIMIT_CHANNEL_JOIN: unlimited,
       RATE_LIMIT_CHANNEL_REJOIN: unlimited,

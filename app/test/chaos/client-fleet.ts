@@ -6,6 +6,7 @@ import type { DeliveryLedger } from './delivery-ledger';
 /** Rate limits out of the way: the chaos suites test delivery, not the limiter. */
 export const UNLIMITED = {
   RATE_LIMIT_CONNECT_PER_IP: '1000000',
+  RATE_LIMIT_CONNECT_PER_USER: '1000000',
   RATE_LIMIT_MESSAGE_SEND: '1000000',
   RATE_LIMIT_CHANNEL_JOIN: '1000000',
   RATE_LIMIT_CHANNEL_REJOIN: '1000000',

@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { loadConfig } from '../../src/config/config';
 import { startTestGateway } from '../support/gateway';
 import { call, closeAll, connect, connectRefused, next } from '../support/clients';
 import { signToken, TEST_SECRET, unsignedToken } from '../support/tokens';
@@ -76,25 +77,34 @@ describe('handshake IP rules', () => {
   let gw: Gw;
   afterEach(async () => { closeAll(); await gw?.close(); });
 
+  it('should refuse TRUST_PROXY=true at start, since it would trust the client-written leftmost entry', () => {
+    expect(() => loadConfig({ JWT_SECRET: TEST_SECRET, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY=true would trust every X-Forwarded-For hop/);
+  });
+
   it('should refuse a blocked address with FORBIDDEN', async () => {
     gw = await startTestGateway({ IP_BLOCKLIST: '10.0.0.0/8,127.0.0.0/8' });
     const err = await connectRefused(gw.url, await signToken({ sub: 'alice' }));
     expect(err.message).toBe('FORBIDDEN');
   });
 
-  it('should throttle a connection flood from one address with RATE_LIMITED and retryAfterMs', async () => {
-    gw = await startTestGateway({ RATE_LIMIT_CONNECT_PER_IP: '5' });
+  it('should throttle a user reconnecting too often with RATE_LIMITED and retryAfterMs, not other users', async () => {
+    gw = await startTestGateway({ RATE_LIMIT_CONNECT_PER_USER: '5' });
     const token = await signToken({ sub: 'alice' });
     for (let i = 0; i < 5; i++) await connect(gw.url, token);
     const err = await connectRefused(gw.url, token);
     expect(err.data).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) });
     expect(err.data!.retryAfterMs!).toBeGreaterThan(0);
+    // Same address, another user: the per-user budget is not an address budget.
+    await connect(gw.url, await signToken({ sub: 'bob' }));
   });
 
-  it('should take the client address from X-Forwarded-For only when TRUST_PROXY is on', async () => {
-    gw = await startTestGateway({ IP_BLOCKLIST: '203.0.113.0/24', TRUST_PROXY: 'true' });
+  it('should take the client address from the rightmost untrusted X-Forwarded-For entry behind TRUST_PROXY hops', async () => {
+    // TRUST_PROXY=1: the test client plays the one trusted proxy; what it appends last is the client.
+    gw = await startTestGateway({ IP_BLOCKLIST: '203.0.113.0/24', TRUST_PROXY: '1' });
     const token = await signToken({ sub: 'alice' });
     expect((await connectRefused(gw.url, token, { extraHeaders: { 'x-forwarded-for': '203.0.113.9' } })).message).toBe('FORBIDDEN');
-    await connect(gw.url, token, { extraHeaders: { 'x-forwarded-for': '198.51.100.1' } });
+    // The reported bypass: a client-written entry left of the real (blocked) address.
+    expect((await connectRefused(gw.url, token, { extraHeaders: { 'x-forwarded-for': '192.0.2.1, 203.0.113.9' } })).message).toBe('FORBIDDEN');
+    await connect(gw.url, token, { extraHeaders: { 'x-forwarded-for': '203.0.113.9, 198.51.100.1' } });
   });
 });

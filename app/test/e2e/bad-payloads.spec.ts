@@ -18,7 +18,8 @@ const BAD: Array<[string, unknown]> = [
   ['channel:join', { channelId: 'ok', sinceSeq: -1 }],
   ['channel:join', { channelId: 'ok', sinceSeq: 1.5 }],
   ['channel:join', { channelId: 'ok', sinceSeq: '3' }],
-  ['channel:join', { channelId: 'ok', extra: 'x'.repeat(100_000) }],
+  // Just under the default MAX_HTTP_BUFFER_SIZE (64 KB); over it, the connection is closed (raw-frames.spec).
+  ['channel:join', { channelId: 'ok', extra: 'x'.repeat(60_000) }],
   ['channel:join', proto],
   ['channel:join', ctor],
   ['channel:join', deep],

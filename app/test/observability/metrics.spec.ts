@@ -56,6 +56,10 @@ describe('metrics', () => {
     expect(value(text, 'socket_gateway_events_total{event="message:send",result="RATE_LIMITED"}')).toBe(1);
     expect(value(text, 'socket_gateway_rate_limited_total{event="message:send"}')).toBe(1);
     expect(value(text, 'socket_gateway_errors_total{code="INVALID_PAYLOAD"}')).toBe(1);
+    expect(value(text, 'socket_gateway_invalid_frames_total{kind="invalid_payload"}')).toBe(1);
+    expect(value(text, 'socket_gateway_invalid_frames_total{kind="unknown_event"}')).toBe(0);
+    expect(value(text, 'socket_gateway_invalid_frame_disconnects_total')).toBe(0);
+    expect(value(text, 'socket_gateway_auth_failures_total{reason="ip_flood"}')).toBe(0);
     expect(value(text, 'socket_gateway_event_duration_seconds_count{event="channel:join"}')).toBe(2);
     expect(value(text, 'socket_gateway_messages_delivered_total')).toBe(6);
     expect(value(text, 'socket_gateway_message_fanout_seconds_count')).toBe(3);

@@ -32,6 +32,9 @@ describe('event fuzzer (every client event, generated payloads)', () => {
   beforeAll(async () => {
     gw = await GatewayChild.start({
       MAX_HTTP_BUFFER_SIZE: String(LIMIT),
+      // One socket sends thousands of invalid payloads to check each answer; the cut-off after
+      // MAX_INVALID_FRAMES_PER_MINUTE has its own test (security/connection-limits.spec.ts).
+      MAX_INVALID_FRAMES_PER_MINUTE: '1000000',
       PRESENCE_COALESCE_MS: '0',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_MESSAGE_SEND: '1000000',

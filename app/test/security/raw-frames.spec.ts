@@ -102,7 +102,8 @@ describe('raw Engine.IO / Socket.IO frames over a plain WebSocket', () => {
   let token: string;
   let inputs = 0;
   beforeAll(async () => {
-    gw = await GatewayChild.start({ MAX_HTTP_BUFFER_SIZE: String(LIMIT), LOG_LEVEL: 'warn', RATE_LIMIT_DEFAULT: '1000000' });
+    // MAX_HTTP_BUFFER_SIZE left at its default (LIMIT): the 1009 closes below prove the default.
+    gw = await GatewayChild.start({ LOG_LEVEL: 'warn', RATE_LIMIT_DEFAULT: '1000000' });
     token = await signToken({ sub: 'raw' });
   });
   afterEach(() => closeAll());

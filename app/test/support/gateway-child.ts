@@ -48,7 +48,10 @@ export class GatewayChild {
         LOG_LEVEL: 'info',
         PORT: String(this.port),
         METRICS_PORT: String(this.metricsPort),
+        // Suites reuse a few user ids from one address across many cases; the limits have their
+        // own suite (security/connection-limits.spec.ts), which sets them.
         RATE_LIMIT_CONNECT_PER_IP: '100000',
+        RATE_LIMIT_CONNECT_PER_USER: '100000',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
