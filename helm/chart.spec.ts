@@ -129,6 +129,21 @@ describe('helm chart socket-gateway', () => {
     expect(r.stderr).toMatch(/stickySessions=false requires config.transports=\[websocket\]/);
   });
 
+  it('should set TRUST_PROXY behind every routing provider (1 by default, or the configured CIDRs) and never without one', () => {
+    const env = (valuesFiles: string[], values?: object) => {
+      const objs = helmTemplate({ valuesFiles, values });
+      return containerEnv(objs, gatewayContainer(objs));
+    };
+    const routed = CI_FILES.filter((f) => !f.startsWith('no-routing')).map((f) => path.join(CHART_DIR, 'ci', f));
+    expect(routed.length).toBeGreaterThanOrEqual(3);
+    for (const f of routed) expect(env([f])).toMatchObject({ TRUST_PROXY: '1', RATE_LIMIT_CONNECT_PER_IP: '600', RATE_LIMIT_CONNECT_PER_USER: '10', MAX_HTTP_BUFFER_SIZE: '65536' });
+    expect(env([routed[0]], { routing: { trustProxy: '10.0.0.0/8,fd00::/8' } }).TRUST_PROXY).toBe('10.0.0.0/8,fd00::/8');
+    expect(env([])).not.toHaveProperty('TRUST_PROXY');
+    const bad = helm(['template', 'socket-gateway', CHART_DIR, '--set', 'routing.trustProxy=true']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/trustProxy/);
+  });
+
   it('should never pass JWT_SECRET when a JWKS URL verifies tokens', () => {
     const objs = helmTemplate({ values: { config: { jwt: { jwksUrl: 'https://auth.example.com/jwks.json' } } } });
     const names = gatewayContainer(objs).env.map((e: { name: string }) => e.name);

@@ -27,6 +27,11 @@ describe(chartValues.name, () => {
     expect(chartValues(prod).routing).toMatchObject({ provider: 'gateway-api', host: 'realtime.example.com', gatewayApi: { parentRefs: [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }] } });
   });
 
+  it('should hand the chart the TRUST_PROXY setting: a hop count, or the proxy CIDRs joined', () => {
+    expect(chartValues(dev).routing).toMatchObject({ trustProxy: 1 });
+    expect(chartValues({ ...dev, routing: { ...dev.routing, trustProxy: ['10.0.0.0/8', 'fd00::/8'] } }).routing).toMatchObject({ trustProxy: '10.0.0.0/8,fd00::/8' });
+  });
+
   it('should make stickiness follow the transports', () => {
     expect((chartValues(dev).routing as { stickySessions: boolean }).stickySessions).toBe(true);
     expect((chartValues({ ...dev, transports: ['websocket'] }).routing as { stickySessions: boolean }).stickySessions).toBe(false);

@@ -47,6 +47,14 @@ describe(parseStackConfig.name, () => {
     expect(problems({ ...minimal, auth: { jwksUrl: 'https://a/jwks' } }, ['apiKeys', 'redisPassword'])).toEqual([]);
   });
 
+  it('should read routing.trustProxy as a hop count (1 by default) or a list of proxy CIDRs', () => {
+    expect(parseStackConfig(minimal, secrets).routing.trustProxy).toBe(1);
+    expect(parseStackConfig({ ...minimal, routing: { provider: 'ingress-nginx', trustProxy: 2 } }, secrets).routing.trustProxy).toBe(2);
+    expect(parseStackConfig({ ...minimal, routing: { provider: 'ingress-nginx', trustProxy: ['10.0.0.0/8', 'loopback'] } }, secrets).routing.trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
+    expect(problems({ ...minimal, routing: { provider: 'ingress-nginx', trustProxy: true } })).toEqual([expect.stringMatching(/^routing.trustProxy must be an integer between 0 and 10/)]);
+    expect(problems({ ...minimal, routing: { provider: 'ingress-nginx', trustProxy: ['ingress.local'] } })).toEqual([expect.stringMatching(/^routing.trustProxy must be a list of proxy CIDRs/)]);
+  });
+
   it('should require a host and a Gateway for public routing', () => {
     expect(problems({ context: 'c', image: minimal.image, routing: { provider: 'gateway-api' } })).toEqual(['host is required with routing.provider gateway-api', 'routing.gatewayName is required with routing.provider gateway-api']);
     expect(problems({ context: 'c', image: minimal.image, routing: { provider: 'none' } })).toEqual([]);

@@ -80,6 +80,8 @@ function computedValues(config: StackConfig): ChartValues {
     routing: {
       provider: routing.provider,
       host: config.host,
+      // The chart sets TRUST_PROXY from this whenever a provider routes traffic through a proxy.
+      trustProxy: typeof routing.trustProxy === 'number' ? routing.trustProxy : routing.trustProxy.join(','),
       // Only polling spreads a session over many requests; a WebSocket stays on one pod anyway.
       stickySessions: polling,
       sessionPersistence: routing.sessionPersistence,

@@ -45,6 +45,11 @@ export interface StackConfig {
     peerNamespace: string;
     /** gateway-api: cookie sessionPersistence (experimental channel); without it WebSocket only. @default false */
     sessionPersistence: boolean;
+    /**
+     * TRUST_PROXY of the gateway (unless provider is none): how many proxies append to
+     * X-Forwarded-For in front of it, or their CIDRs. @default 1 (the ingress controller)
+     */
+    trustProxy: number | string[];
   };
   /** @default ["websocket", "polling"] */
   transports: Transport[];
@@ -170,6 +175,7 @@ const FORBIDDEN_ENV = /SECRET|PASSWORD|TOKEN|API_?KEY|CREDENTIAL|PRIVATE|^REDIS_
 /** An exact version (x.y.z) or a digest: a floating tag could change Redis under a running stack. */
 const PINNED_IMAGE = /^\S+:(\d+\.\d+\.\d+)(-[a-z0-9.]+)?(@sha256:[a-f0-9]{64})?$|^\S+@sha256:[a-f0-9]{64}$/;
 export const DEFAULT_REDIS_IMAGE = 'redis:7.4.6-alpine';
+const PROXY_CIDR = /^([0-9a-fA-F.:]+(\/[0-9]{1,3})?|loopback|linklocal|uniquelocal)$/;
 
 /**
  * Pure: raw config values (as `pulumi config` holds them) and the names of the secrets that are
@@ -188,7 +194,7 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   const tls = c.obj('tls', raw.tls);
   c.known('tls', tls, ['enabled', 'secretName']);
   const routing = c.obj('routing', raw.routing);
-  c.known('routing', routing, ['provider', 'gatewayName', 'gatewayNamespace', 'gatewaySectionName', 'peerNamespace', 'sessionPersistence']);
+  c.known('routing', routing, ['provider', 'gatewayName', 'gatewayNamespace', 'gatewaySectionName', 'peerNamespace', 'sessionPersistence', 'trustProxy']);
   const drain = c.obj('drain', raw.drain);
   c.known('drain', drain, ['preStopSleepSeconds', 'delayMs', 'windowMs']);
   const redis = c.obj('redis', raw.redis);
@@ -239,6 +245,9 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
       gatewaySectionName: c.str('routing.gatewaySectionName', routing.gatewaySectionName, '', DNS_LABEL, 'a listener name'),
       peerNamespace: c.str('routing.peerNamespace', routing.peerNamespace, '', DNS_LABEL, 'a namespace'),
       sessionPersistence,
+      trustProxy: Array.isArray(routing.trustProxy)
+        ? c.strList('routing.trustProxy', routing.trustProxy, [], PROXY_CIDR, 'proxy CIDRs (or loopback, linklocal, uniquelocal)')
+        : c.int('routing.trustProxy', routing.trustProxy, 1, 0, 10),
     },
     transports: c.strList('transports', raw.transports, defaultTransports, /^(websocket|polling)$/, 'websocket or polling') as Transport[],
     drain: {
