@@ -3,8 +3,8 @@
 # multi-instance suites), prometheus (promtool and the end-to-end alert test),
 # prometheus-alertmanager (amtool and the inhibition test), prometheus-redis-exporter (the
 # standalone Redis sidecar run by infra/redis-live.spec.ts, and Redis series in the alert
-# end-to-end tests), chromium (demo page browser test), unzip. Runs as root or through sudo; a
-# no-op when everything is present.
+# end-to-end tests), chromium (demo page browser test), unzip, nginx (the suite behind a real
+# proxy). Runs as root or through sudo; a no-op when everything is present.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
@@ -13,6 +13,8 @@ command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)
 command -v chromium >/dev/null || need+=(chromium)
 command -v unzip >/dev/null || need+=(unzip)
+# Debian puts nginx in /usr/sbin, off a normal user's PATH.
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing Debian packages: ${need[*]}"
 SUDO=""

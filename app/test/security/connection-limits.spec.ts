@@ -5,19 +5,10 @@ import { startTestGateway } from '../support/gateway';
 import { RedisServer } from '../support/redis-server';
 import { call, closeAll, connect, connectRefused, next } from '../support/clients';
 import { signToken } from '../support/tokens';
+import { HeldClock } from '../support/held-clock';
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
 
-/**
- * The limits are token buckets refilling over a minute; on a busy machine a burst can take long
- * enough to earn tokens back. Holding the gateways' clock during a burst keeps the count exact.
- */
-class HeldClock {
-  private heldAt: number | null = null;
-  readonly now = (): number => this.heldAt ?? Date.now();
-  hold(): void { this.heldAt = Date.now(); }
-  release(): void { this.heldAt = null; }
-}
 const clock = new HeldClock();
 
 /** An Engine.IO polling handshake (the request that would open a session) from a chosen loopback address. */
