@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { helmTemplate } from '../../../helm/test/helm';
+import { bodySizeMiB, chartRouting, nginxConfig, type ProxyRouting } from '../../../scripts/nginx/nginx-config';
+import { nginxBinary } from '../support/nginx';
+
+const GATEWAYS = ['127.0.0.1:3001', '127.0.0.1:3002', '127.0.0.1:3003'];
+
+/** The ingress-nginx annotations the chart renders for these routing values. */
+function chartAnnotations(values: { routing?: Partial<ProxyRouting>; config?: { maxHttpBufferSize?: number } }): Record<string, string> {
+  const objs = helmTemplate({ values: { ...values, routing: { ...values.routing, provider: 'ingress-nginx', host: 'rt.example.com' } } });
+  const ingress = objs.find((o) => o.kind === 'Ingress');
+  return (ingress?.metadata.annotations ?? {}) as Record<string, string>;
+}
+
+/** `directive value;` lines of a config, as a map (first occurrence). */
+function directives(conf: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of conf.matchAll(/^\s*([a-z_]+) ([^;{]+);$/gm)) if (!out.has(m[1])) out.set(m[1], m[2]);
+  return out;
+}
+
+describe('nginx config (scripts/nginx/nginx-config.ts)', () => {
+  it.each([
+    ['the chart defaults', {}],
+    ['other timeouts, cookie and buffer size', { routing: { timeoutSeconds: 7200, cookieName: 'route_x', cookieMaxAgeSeconds: 600 }, config: { maxHttpBufferSize: 3_500_000 } }],
+  ])('should carry what the chart tells ingress-nginx, for %s', (_name, values) => {
+    const ann = chartAnnotations(values);
+    const routing = chartRouting(values);
+    const conf = nginxConfig({ ...routing, listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' });
+    const d = directives(conf);
+    expect(d.get('proxy_read_timeout')).toBe(`${ann['nginx.ingress.kubernetes.io/proxy-read-timeout']}s`);
+    expect(d.get('proxy_send_timeout')).toBe(`${ann['nginx.ingress.kubernetes.io/proxy-send-timeout']}s`);
+    expect(d.get('client_max_body_size')).toBe(ann['nginx.ingress.kubernetes.io/proxy-body-size']);
+    expect(ann['nginx.ingress.kubernetes.io/affinity']).toBe('cookie');
+    const name = ann['nginx.ingress.kubernetes.io/session-cookie-name'];
+    expect(conf).toContain(`map $cookie_${name} $sg_upstream`);
+    expect(conf).toContain(`"${name}=$sg_route; Path=/; Max-Age=${ann['nginx.ingress.kubernetes.io/session-cookie-max-age']}; HttpOnly; SameSite=${ann['nginx.ingress.kubernetes.io/session-cookie-samesite']}"`);
+    expect(d.get('proxy_pass')).toBe('http://$sg_upstream');
+  });
+
+  it('should route every pod by its own cookie value, with the others as backups', () => {
+    const conf = nginxConfig({ ...chartRouting(), listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' });
+    for (const [i, a] of GATEWAYS.entries()) {
+      expect(conf).toContain(`upstream sg_gw${i} {\n    server ${a};\n${GATEWAYS.filter((g) => g !== a).map((g) => `    server ${g} backup;`).join('\n')}\n  }`);
+      expect(conf).toContain(`~(^|\\s)${a.replace(/\./g, '\\.')}$ gw${i};`);
+    }
+  });
+
+  it('should round-robin without a cookie map when stickiness is off (WebSocket-only deployments)', () => {
+    const conf = nginxConfig({ ...chartRouting({ routing: { stickySessions: false } }), listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' });
+    expect(directives(conf).get('proxy_pass')).toBe('http://sg_gateways');
+    expect(conf).not.toContain('Set-Cookie');
+  });
+
+  it('should compute the body size the way the chart does', () => {
+    expect([65_536, 1_048_575, 1_048_576, 3_500_000].map(bodySizeMiB)).toEqual([1, 1, 2, 4]);
+  });
+
+  it('should refuse values that would inject nginx directives', () => {
+    const base = { ...chartRouting(), listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' };
+    expect(() => nginxConfig({ ...base, cookieName: 'a; return 500' })).toThrow(/cookie name/);
+    expect(() => nginxConfig({ ...base, gateways: ['gw.internal:3000'] })).toThrow(/not an IP:port/);
+    expect(() => nginxConfig({ ...base, gateways: [] })).toThrow(/at least one/);
+  });
+
+  it('should be accepted by nginx -t', () => {
+    const prefix = mkdtempSync(join(tmpdir(), 'sg-nginx-t-'));
+    try {
+      const conf = join(prefix, 'nginx.conf');
+      writeFileSync(conf, nginxConfig({ ...chartRouting(), listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix }));
+      const r = spawnSync(nginxBinary(), ['-t', '-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf], { encoding: 'utf8' });
+      expect(r.stderr).toMatch(/syntax is ok/);
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(prefix, { recursive: true, force: true });
+    }
+  });
+});
