@@ -69,7 +69,8 @@ export class GatewayIoAdapter extends IoAdapter {
           callback('origin not allowed', false);
           return;
         }
-        void floodGuard.allow(req).then((ok) => callback(ok ? null : 'RATE_LIMITED', ok));
+        // A guard failure must not leave the request hanging: admit it, the auth middleware still runs.
+        void floodGuard.allow(req).then((ok) => callback(ok ? null : 'RATE_LIMITED', ok), () => callback(null, true));
       },
       // The per-message deflate zlib context costs ~300 KB per socket; not worth it for chat.
       perMessageDeflate: false,
