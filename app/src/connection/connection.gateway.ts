@@ -12,7 +12,6 @@ import { ChannelsService } from '../channels/channels.service';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../typing/typing.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { InvalidFrameGuard } from '../socket/invalid-frame.guard';
 import { NotificationsService } from '../notifications/notifications.service';
 import { CHANNEL_ROOM_PREFIX, rooms } from '../socket/rooms';
 
@@ -30,7 +29,6 @@ export class ConnectionGateway implements OnGatewayConnection {
     private readonly typing: TypingService,
     private readonly metrics: MetricsService,
     private readonly notifications: NotificationsService,
-    private readonly invalidFrames: InvalidFrameGuard,
   ) {}
 
   handleConnection(socket: Socket): void {
@@ -40,7 +38,6 @@ export class ConnectionGateway implements OnGatewayConnection {
     // 'disconnecting' still sees the socket's rooms; 'disconnect' would not. It fires once, so one
     // listener shared by every socket does, without a closure (and a `once` wrapper) per socket.
     socket.on('disconnecting', this.disconnecting);
-    this.invalidFrames.watch(socket);
     socket.join(user.jti ? [rooms.user(user.userId), rooms.token(user.jti)] : rooms.user(user.userId));
     this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
     const now = this.clock.now();

@@ -4,6 +4,7 @@ import type { Socket } from 'socket.io';
 import { hasPayloadSchema, validatePayload } from '../common/payload.validator';
 import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
+import { InvalidFrameGuard } from './invalid-frame.guard';
 import { inSpan } from '../tracing/spans';
 import { EVENT_GATEWAY, EVENT_HANDLER, type ClientEvent } from './on-event.decorator';
 
@@ -29,6 +30,7 @@ export class EventDispatcher implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly metrics: MetricsService,
     private readonly errors: WsExceptionFilter,
+    private readonly invalidFrames: InvalidFrameGuard,
   ) {}
 
   onModuleInit(): void {
@@ -63,10 +65,13 @@ export class EventDispatcher implements OnModuleInit {
     })(this);
 
   private dispatch(socket: Socket, name: unknown, args: unknown[]): void {
-    if (typeof name !== 'string') return;
-    // Unknown events are dropped, as Socket.IO does for events without a listener.
-    const handler = this.handlers.get(name);
-    if (!handler) return;
+    const handler = typeof name === 'string' ? this.handlers.get(name) : undefined;
+    // Unknown events are dropped, as Socket.IO does for events without a listener, and counted:
+    // a socket that keeps sending them is cut (InvalidFrameGuard).
+    if (!handler || typeof name !== 'string') {
+      this.invalidFrames.record(socket, 'unknown_event');
+      return;
+    }
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
     const data = args.length > (ack ? 1 : 0) ? args[0] : undefined;

@@ -1,21 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Socket } from 'socket.io';
-import { CLIENT_EVENTS, type AuthenticatedUser } from '../contracts/events';
+import type { AuthenticatedUser } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { MetricsService } from '../metrics/metrics.service';
 
 const WINDOW_MS = 60_000;
-const KNOWN_EVENTS: ReadonlySet<string> = new Set(CLIENT_EVENTS);
 
 export type InvalidFrameKind = 'invalid_payload' | 'unknown_event';
 
 /**
  * Disconnects a socket that keeps sending well-formed frames no handler can use: payloads the
- * schema refuses, events the contract does not have. Each costs a parse and an answer; a correct
- * client sends none, and a buggy or hostile one would otherwise loop forever. Malformed frames
- * never get here: Socket.IO's parser already closes the connection on the first one.
+ * schema refuses (reported by the WsExceptionFilter), events without a handler (reported by the
+ * EventDispatcher). Each costs a parse and an answer; a correct client sends none, and a buggy or
+ * hostile one would otherwise loop forever. Malformed frames never get here: Socket.IO's parser
+ * already closes the connection on the first one.
  */
 @Injectable()
 export class InvalidFrameGuard {
@@ -31,16 +31,6 @@ export class InvalidFrameGuard {
     for (const kind of ['invalid_payload', 'unknown_event'] as const) metrics.invalidFrames.inc({ kind }, 0);
     metrics.invalidFrameDisconnects.inc(0);
   }
-
-  /** Watches a new socket for events outside the contract (one listener shared by every socket). */
-  watch(socket: Socket): void {
-    socket.onAny(this.onAnyEvent);
-  }
-
-  private readonly onAnyEvent = ((guard: InvalidFrameGuard) =>
-    function onAnyEvent(this: Socket, event: unknown): void {
-      if (!KNOWN_EVENTS.has(String(event))) guard.record(this, 'unknown_event');
-    })(this);
 
   /** Counts one invalid frame; returns true when it was the one that got the socket disconnected. */
   record(socket: Socket, kind: InvalidFrameKind): boolean {
