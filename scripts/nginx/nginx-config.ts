@@ -10,7 +10,9 @@
  * | routing.stickySessions        | affinity: cookie, affinity-mode: persistent     | route cookie → one upstream per pod    |
  * | routing.cookieName            | session-cookie-name                             | cookie name                            |
  * | routing.cookieMaxAgeSeconds   | session-cookie-max-age                          | Max-Age                                |
- * | (always)                      | session-cookie-samesite: Lax                    | SameSite=Lax                           |
+ * | routing.cookieSameSite        | session-cookie-samesite                         | SameSite                               |
+ * | routing.tls.enabled           | session-cookie-secure                           | Secure                                 |
+ * | routing.path                  | the one Ingress path, `<path>socket.io/`        | the one proxied location; others 404   |
  * | routing.trustProxy (1)        | the controller appends to X-Forwarded-For       | $proxy_add_x_forwarded_for             |
  */
 import { readFileSync } from 'node:fs';
@@ -19,12 +21,19 @@ import { parse } from 'yaml';
 
 /** The chart's routing settings that shape the proxy. */
 export interface ProxyRouting {
+  /** Prefix the public Socket.IO path hangs under (`routing.path`). */
+  path: string;
   stickySessions: boolean;
   cookieName: string;
   cookieMaxAgeSeconds: number;
+  cookieSameSite: 'Strict' | 'Lax' | 'None';
+  /** Affinity cookie marked Secure (`routing.tls.enabled`). */
+  secureCookie: boolean;
   timeoutSeconds: number;
   maxHttpBufferSize: number;
 }
+
+type ChartRoutingValues = Omit<ProxyRouting, 'secureCookie' | 'maxHttpBufferSize'> & { tls: { enabled: boolean } };
 
 export interface NginxConfigOptions extends ProxyRouting {
   /** `host:port` nginx listens on. */
@@ -42,13 +51,16 @@ export interface NginxConfigOptions extends ProxyRouting {
 const CHART_VALUES = join(__dirname, '..', '..', 'helm', 'socket-gateway', 'values.yaml');
 
 /** The routing settings of a chart values object (defaults from values.yaml where missing). */
-export function chartRouting(overrides: { routing?: Partial<ProxyRouting>; config?: { maxHttpBufferSize?: number } } = {}): ProxyRouting {
-  const values = parse(readFileSync(CHART_VALUES, 'utf8')) as { routing: ProxyRouting; config: { maxHttpBufferSize: number } };
+export function chartRouting(overrides: { routing?: Partial<ChartRoutingValues>; config?: { maxHttpBufferSize?: number } } = {}): ProxyRouting {
+  const values = parse(readFileSync(CHART_VALUES, 'utf8')) as { routing: ChartRoutingValues; config: { maxHttpBufferSize: number } };
   const r = { ...values.routing, ...overrides.routing };
   return {
+    path: r.path,
     stickySessions: r.stickySessions,
     cookieName: r.cookieName,
     cookieMaxAgeSeconds: r.cookieMaxAgeSeconds,
+    cookieSameSite: r.cookieSameSite,
+    secureCookie: r.tls.enabled,
     timeoutSeconds: r.timeoutSeconds,
     maxHttpBufferSize: overrides.config?.maxHttpBufferSize ?? values.config.maxHttpBufferSize,
   };
@@ -66,6 +78,8 @@ export function nginxConfig(o: NginxConfigOptions): string {
   if (!SAFE.test(o.cookieName)) throw new Error(`cookie name "${o.cookieName}" may only hold letters, digits, _ and -`);
   for (const a of [o.listen, ...o.gateways]) if (!ADDRESS.test(a)) throw new Error(`"${a}" is not an IP:port address`);
   if (o.gateways.length === 0) throw new Error('at least one gateway is needed');
+  if (!/^\/([A-Za-z0-9._~-]+\/)*$/.test(o.path)) throw new Error(`path "${o.path}" must start and end with / and hold only URL-safe characters`);
+  if (!['Strict', 'Lax', 'None'].includes(o.cookieSameSite)) throw new Error(`cookie SameSite "${o.cookieSameSite}" must be Strict, Lax or None`);
   const cookieVar = `$cookie_${o.cookieName}`;
   const routes = o.gateways.map((address, i) => ({ route: `gw${i}`, address }));
   const esc = (s: string) => s.replace(/[.[\]]/g, '\\$&');
@@ -108,14 +122,16 @@ export function nginxConfig(o: NginxConfigOptions): string {
       '  }',
       '  map $sg_route $sg_set_cookie {',
       '    "" "";',
-      `    default "${o.cookieName}=$sg_route; Path=/; Max-Age=${o.cookieMaxAgeSeconds}; HttpOnly; SameSite=Lax";`,
+      `    default "${o.cookieName}=$sg_route; Path=/; Max-Age=${o.cookieMaxAgeSeconds}; HttpOnly; SameSite=${o.cookieSameSite}${o.secureCookie ? '; Secure' : ''}";`,
       '  }',
     );
   }
   lines.push(
     '  server {',
     `    listen ${o.listen};`,
-    '    location / {',
+    '    # Only Socket.IO is public, as on the Ingress: the server API, /demo and /metrics are not.',
+    '    location / { return 404; }',
+    `    location ${o.path}socket.io/ {`,
     `      proxy_pass http://${o.stickySessions ? '$sg_upstream' : 'sg_gateways'};`,
     '      proxy_http_version 1.1;',
     '      proxy_set_header Upgrade $http_upgrade;',

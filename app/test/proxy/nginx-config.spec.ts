@@ -3,16 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helmTemplate } from '../../../helm/test/helm';
-import { bodySizeMiB, chartRouting, nginxConfig, type ProxyRouting } from '../../../scripts/nginx/nginx-config';
+import { bodySizeMiB, chartRouting, nginxConfig } from '../../../scripts/nginx/nginx-config';
 import { nginxBinary } from '../support/nginx';
 
 const GATEWAYS = ['127.0.0.1:3001', '127.0.0.1:3002', '127.0.0.1:3003'];
 
 /** The ingress-nginx annotations the chart renders for these routing values. */
-function chartAnnotations(values: { routing?: Partial<ProxyRouting>; config?: { maxHttpBufferSize?: number } }): Record<string, string> {
+type Values = Parameters<typeof chartRouting>[0] & object;
+
+/** The Ingress the chart renders with ingress-nginx for these routing values. */
+function chartIngress(values: Values): { annotations: Record<string, string>; paths: string[] } {
   const objs = helmTemplate({ values: { ...values, routing: { ...values.routing, provider: 'ingress-nginx', host: 'rt.example.com' } } });
-  const ingress = objs.find((o) => o.kind === 'Ingress');
-  return (ingress?.metadata.annotations ?? {}) as Record<string, string>;
+  const ingress = objs.find((o) => o.kind === 'Ingress') as unknown as { metadata: { annotations: Record<string, string> }; spec: { rules: Array<{ http: { paths: Array<{ path: string }> } }> } };
+  return { annotations: ingress.metadata.annotations, paths: ingress.spec.rules.flatMap((r) => r.http.paths.map((p) => p.path)) };
 }
 
 /** `directive value;` lines of a config, as a map (first occurrence). */
@@ -25,9 +28,12 @@ function directives(conf: string): Map<string, string> {
 describe('nginx config (scripts/nginx/nginx-config.ts)', () => {
   it.each([
     ['the chart defaults', {}],
-    ['other timeouts, cookie and buffer size', { routing: { timeoutSeconds: 7200, cookieName: 'route_x', cookieMaxAgeSeconds: 600 }, config: { maxHttpBufferSize: 3_500_000 } }],
-  ])('should carry what the chart tells ingress-nginx, for %s', (_name, values) => {
-    const ann = chartAnnotations(values);
+    ['other timeouts, cookie, TLS and buffer size', {
+      routing: { timeoutSeconds: 7200, cookieName: 'route_x', cookieMaxAgeSeconds: 600, cookieSameSite: 'Strict', tls: { enabled: true, secretName: 'rt-tls' } },
+      config: { maxHttpBufferSize: 3_500_000 },
+    }],
+  ] as Array<[string, Values]>)('should carry what the chart tells ingress-nginx, for %s', (_name, values) => {
+    const { annotations: ann, paths } = chartIngress(values);
     const routing = chartRouting(values);
     const conf = nginxConfig({ ...routing, listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' });
     const d = directives(conf);
@@ -37,7 +43,11 @@ describe('nginx config (scripts/nginx/nginx-config.ts)', () => {
     expect(ann['nginx.ingress.kubernetes.io/affinity']).toBe('cookie');
     const name = ann['nginx.ingress.kubernetes.io/session-cookie-name'];
     expect(conf).toContain(`map $cookie_${name} $sg_upstream`);
-    expect(conf).toContain(`"${name}=$sg_route; Path=/; Max-Age=${ann['nginx.ingress.kubernetes.io/session-cookie-max-age']}; HttpOnly; SameSite=${ann['nginx.ingress.kubernetes.io/session-cookie-samesite']}"`);
+    const secure = ann['nginx.ingress.kubernetes.io/session-cookie-secure'] === 'true' ? '; Secure' : '';
+    expect(conf).toContain(`"${name}=$sg_route; Path=/; Max-Age=${ann['nginx.ingress.kubernetes.io/session-cookie-max-age']}; HttpOnly; SameSite=${ann['nginx.ingress.kubernetes.io/session-cookie-samesite']}${secure}"`);
+    expect(paths).toHaveLength(1);
+    expect(conf).toContain(`location ${paths[0]} {`);
+    expect(conf).toContain('location / { return 404; }');
     expect(d.get('proxy_pass')).toBe('http://$sg_upstream');
   });
 
@@ -64,6 +74,7 @@ describe('nginx config (scripts/nginx/nginx-config.ts)', () => {
     expect(() => nginxConfig({ ...base, cookieName: 'a; return 500' })).toThrow(/cookie name/);
     expect(() => nginxConfig({ ...base, gateways: ['gw.internal:3000'] })).toThrow(/not an IP:port/);
     expect(() => nginxConfig({ ...base, gateways: [] })).toThrow(/at least one/);
+    expect(() => nginxConfig({ ...base, path: '/x; return 500;/' })).toThrow(/path/);
   });
 
   it('should be accepted by nginx -t', () => {

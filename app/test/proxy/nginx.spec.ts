@@ -104,7 +104,7 @@ describe('two gateways behind a real nginx', () => {
     expect(open.status).toBe(200);
     const sid = JSON.parse(open.body.slice(1)).sid as string;
     const cookie = open.setCookie.find((c) => c.startsWith(`${routing.cookieName}=`));
-    expect(cookie).toMatch(new RegExp(`^${routing.cookieName}=gw[01]; Path=/; Max-Age=${routing.cookieMaxAgeSeconds}; HttpOnly; SameSite=Lax$`));
+    expect(cookie).toMatch(new RegExp(`^${routing.cookieName}=gw[01]; Path=/; Max-Age=${routing.cookieMaxAgeSeconds}; HttpOnly; SameSite=${routing.cookieSameSite}$`));
     // The next request of the session: the Socket.IO connect packet, POSTed.
     const lost = await raw(nginx.url, '127.0.0.20', `/socket.io/?EIO=4&transport=polling&sid=${sid}`, {}, '40');
     expect(lost).toMatchObject({ status: 400, body: '{"code":1,"message":"Session ID unknown"}' });
@@ -126,6 +126,11 @@ describe('two gateways behind a real nginx', () => {
     if (!upgrading.ok) throw upgrading.error;
     if (upgrading.socket.io.engine.transport.name !== 'websocket') await new Promise((r) => upgrading.socket.io.engine.once('upgrade', r));
     expect(await call(upgrading.socket, 'message:history', { channelId: 'proxy-poll' })).toMatchObject({ ok: true, messages: expect.arrayContaining([expect.objectContaining({ content: 'p4' })]) });
+  });
+
+  it('should expose only Socket.IO through the proxy, as the chart\'s Ingress does', async () => {
+    for (const path of ['/healthz', '/readyz', '/api/v1/stats', '/demo']) expect((await raw(nginx.url, '127.0.0.40', path)).status).toBe(404);
+    expect((await raw(`http://127.0.0.1:${gws[0].port}`, '127.0.0.40', '/healthz')).status).toBe(200);
   });
 
   it('should refuse a blocked client address whatever X-Forwarded-For it sends, and not block a client that names it', async () => {
