@@ -28,9 +28,7 @@ export class HandshakeFloodGuard {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
-  ) {
-    metrics.authFailures.inc({ reason: 'ip_flood' }, 0);
-  }
+  ) {}
 
   /** Resolves true when the handshake may open a session. */
   async allow(req: IncomingMessage): Promise<boolean> {
@@ -45,7 +43,7 @@ export class HandshakeFloodGuard {
       return true;
     }
     if (decision.allowed) return true;
-    this.metrics.connections.inc({ result: 'rejected' });
+    this.metrics.connections.inc({ result: 'rejected', reason: 'ip_flood' });
     this.metrics.authFailures.inc({ reason: 'ip_flood' });
     this.logOnce(ip, now, decision.retryAfterMs);
     return false;

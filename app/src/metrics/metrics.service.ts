@@ -6,8 +6,8 @@ import { ERROR_CODES } from '../contracts/error-codes';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const CONNECT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Handshake refusals the client caused (bad, expired or revoked token, blocked IP, its own connect rate). */
-export const CLIENT_REFUSALS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited'] as const;
+/** Handshake refusals the client caused (bad, expired or revoked token, blocked IP, its own connect rate, its address's flood guard). */
+export const CLIENT_REFUSALS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'ip_flood'] as const;
 /** Handshake refusals the service caused: they burn the connection SLO's budget. */
 export const SERVER_REFUSALS = ['connection_limit', 'error'] as const;
 /** A draining pod refuses new handshakes on purpose (rollouts); neither side's fault. */
@@ -16,7 +16,9 @@ export type RefusalReason = (typeof CLIENT_REFUSALS)[number] | (typeof SERVER_RE
 export const REFUSAL_REASONS: readonly RefusalReason[] = [...CLIENT_REFUSALS, ...SERVER_REFUSALS, ...PLANNED_REFUSALS];
 
 /** Reasons of socket_gateway_auth_failures_total besides the token refusals: refreshes and the server API. */
-const AUTH_FAILURE_REASONS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'api_missing_key', 'api_wrong_key'] as const;
+const AUTH_FAILURE_REASONS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'ip_flood', 'api_missing_key', 'api_wrong_key'] as const;
+
+export const INVALID_FRAME_KINDS = ['invalid_payload', 'unknown_event'] as const;
 
 /** Every reason Socket.IO gives a server-side socket's disconnect (its DisconnectReason type; not imported: services stay free of socket.io). */
 const DISCONNECT_REASONS = [
@@ -136,6 +138,8 @@ export class MetricsService {
     for (const reason of REFUSAL_REASONS) this.connections.inc({ result: 'rejected', reason }, 0);
     for (const reason of AUTH_FAILURE_REASONS) this.authFailures.inc({ reason }, 0);
     for (const reason of DISCONNECT_REASONS) this.disconnections.inc({ reason }, 0);
+    for (const kind of INVALID_FRAME_KINDS) this.invalidFrames.inc({ kind }, 0);
+    this.invalidFrameDisconnects.inc(0);
     for (const code of ERROR_CODES) this.errors.inc({ code }, 0);
     for (const event of CLIENT_EVENTS) {
       this.rateLimited.inc({ event }, 0);

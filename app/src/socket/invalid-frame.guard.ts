@@ -4,11 +4,11 @@ import type { AuthenticatedUser } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { LOGGER, type JsonLogger } from '../common/logger';
-import { MetricsService } from '../metrics/metrics.service';
+import { MetricsService, type INVALID_FRAME_KINDS } from '../metrics/metrics.service';
 
 const WINDOW_MS = 60_000;
 
-export type InvalidFrameKind = 'invalid_payload' | 'unknown_event';
+export type InvalidFrameKind = (typeof INVALID_FRAME_KINDS)[number];
 
 /**
  * Disconnects a socket that keeps sending well-formed frames no handler can use: payloads the
@@ -27,10 +27,7 @@ export class InvalidFrameGuard {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
-  ) {
-    for (const kind of ['invalid_payload', 'unknown_event'] as const) metrics.invalidFrames.inc({ kind }, 0);
-    metrics.invalidFrameDisconnects.inc(0);
-  }
+  ) {}
 
   /** Counts one invalid frame; returns true when it was the one that got the socket disconnected. */
   record(socket: Socket, kind: InvalidFrameKind): boolean {

@@ -93,7 +93,7 @@ describe('per-IP flood guard (RATE_LIMIT_CONNECT_PER_IP) in allowRequest', () =>
     expect((await pollingHandshake(gw.url, '127.0.0.4')).status).toBe(200);
     expect(engineSessions(gw)).toBe(sessions + 1);
     expect(await metric(gw, 'socket_gateway_auth_failures_total{reason="ip_flood"}')).toBe(20);
-    expect(await metric(gw, 'socket_gateway_connections_total{result="rejected"}')).toBe(20);
+    expect(await metric(gw, 'socket_gateway_connections_total{result="rejected",reason="ip_flood"}')).toBe(20);
     const logged = gw.logs.parsed().filter((l) => l.event === 'connection.refused');
     expect(logged).toEqual([expect.objectContaining({ level: 'warn', metadata: expect.objectContaining({ reason: 'ip_flood', ip: '127.0.0.3', code: 'RATE_LIMITED' }) })]);
   });
