@@ -143,7 +143,8 @@ describe('runbook commands', () => {
         WEBHOOK_SECRET: 'runbook-commands-webhook-secret',
         WEBHOOK_MAX_ATTEMPTS: '1',
         WEBHOOK_TIMEOUT_MS: '500',
-        RATE_LIMIT_CONNECT_PER_IP: '4',
+        RATE_LIMIT_CONNECT_PER_USER: '4',
+        RATE_LIMIT_CONNECT_PER_IP: '6',
         ENGINE_TIMEOUT_MS: '500',
         DRAIN_DELAY_MS: '100',
         DRAIN_WINDOW_MS: '200',
@@ -159,12 +160,19 @@ describe('runbook commands', () => {
       await connectRefused(gw.url, await signToken({ sub: 'during-outage' }));
       await fetch(`${gw.url}/api/v1/maintenance/key-expiry`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` } });
       await until(() => gw.output.some((l) => l.includes('"event":"maintenance.failed"')), 15_000, 'a failed maintenance run');
+      // The adapter's clients log only when they retry; a short outage can end before they do.
+      await until(() => gw.output.some((l) => l.includes('"event":"redis.error"') && l.includes('"connection":"adapter')), 15_000, 'adapter errors logged');
       await redis.restart();
       await until(async () => /^socket_gateway_redis_up 1$/m.test(await gw.metrics()), 20_000, 'Redis back');
-      // Rate-limit counters lived in the Redis that was restarted (no persistence): 4 bad tokens spend
-      // this address's budget, the fifth attempt is refused for its rate.
-      for (let i = 0; i < 4; i++) await connectRefused(gw.url, 'not-a-token');
-      expect((await connectRefused(gw.url, 'not-a-token')).data?.code).toBe('RATE_LIMITED');
+      // Rate-limit counters lived in the Redis that was restarted (no persistence): a user
+      // reconnecting a fifth time is refused for its rate (per user), then a bad token, and the
+      // address's seventh handshake meets the per-IP flood guard (before any session).
+      const reconnecting = await signToken({ sub: 'runbook-reconnecting' });
+      for (let i = 0; i < 4; i++) (await connect(gw.url, reconnecting)).disconnect();
+      expect((await connectRefused(gw.url, reconnecting)).data?.code).toBe('RATE_LIMITED');
+      expect((await connectRefused(gw.url, 'not-a-token')).data?.code).toBe('AUTH_FAILED');
+      expect((await connectRefused(gw.url, 'not-a-token')).message).toBe('websocket error');
+      await until(() => gw.output.some((l) => l.includes('"reason":"ip_flood"')), 5_000, 'the flood guard logged');
     }, 90_000);
 
     afterAll(async () => {
