@@ -13,7 +13,8 @@ export const publishBody = z.strictObject({
 });
 
 export const revokeBody = z.union([
-  z.strictObject({ jti: z.string().min(1).max(256), expiresAt: z.number().int().positive().optional() }),
+  // expiresAt is the JWT's own `exp`, in seconds; a millisecond value (13 digits) is refused, not misread.
+  z.strictObject({ jti: z.string().min(1).max(256), expiresAt: z.number().int().positive().max(99_999_999_999, 'expiresAt is in seconds since epoch (the JWT exp), not milliseconds').optional() }),
   z.strictObject({ userId: z.string().regex(USER_ID) }),
 ]);
 

@@ -379,6 +379,29 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       expect(await e.revocations.isRevoked({ userId: 'alice', issuedAt: T0 })).toBe(false);
     });
 
+    it('should keep a permanent jti mark through expiry passes, and never shorten a mark on a second revocation', async () => {
+      const e = await make();
+      const now = Date.now();
+      await e.revocations.revokeJti('forever', null, now);
+      await e.revocations.revokeJti('long', now + 3_600_000, now);
+      await e.revocations.revokeJti('long', now + 1, now);
+      await e.revocations.revokeJti('forever', now + 1, now);
+      // Past the short expiry (the memory engine prunes by the given time, Redis by its own TTLs).
+      await new Promise((r) => setTimeout(r, 20));
+      await e.housekeeping.expireKeys(now + 60_000, { revocationRetentionMs: Infinity, leftRetentionMs: 60_000 });
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'long', issuedAt: T0 })).toBe(true);
+      await e.housekeeping.expireKeys(now + 400 * 86_400_000, { revocationRetentionMs: Infinity, leftRetentionMs: 60_000 });
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'forever', issuedAt: T0 })).toBe(true);
+    });
+
+    it('should keep per-user marks forever when the retention is Infinity', async () => {
+      const e = await make();
+      await e.revocations.revokeUser('dave', T0);
+      const { removed } = await e.housekeeping.expireKeys(T0 + 4000 * 86_400_000, { revocationRetentionMs: Infinity, leftRetentionMs: 60_000 });
+      expect(removed).toBe(0);
+      expect(await e.revocations.isRevoked({ userId: 'dave', issuedAt: T0 - 1 })).toBe(true);
+    });
+
     it('should revoke every token of a user issued before a time, keeping the latest mark', async () => {
       const e = await make();
       await e.revocations.revokeUser('bob', T0);

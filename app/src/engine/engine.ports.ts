@@ -102,8 +102,8 @@ export interface RevocationCheck {
 }
 
 export interface RevocationStore {
-  /** Revokes one token until its expiry (the entry is useless after it). */
-  revokeJti(jti: string, expiresAt: number, now: number): Promise<void>;
+  /** Revokes one token until `until` (ms), or forever when null. */
+  revokeJti(jti: string, until: number | null, now: number): Promise<void>;
   /** Revokes every token of the user issued before `before` (ms). */
   revokeUser(userId: string, before: number): Promise<void>;
   isRevoked(check: RevocationCheck): Promise<boolean>;

@@ -48,6 +48,7 @@ export class RedisHousekeeping implements HousekeepingStore {
   expireKeys(now: number, opts: { revocationRetentionMs: number; leftRetentionMs: number }): Promise<{ removed: number }> {
     return this.runner.run('housekeeping_expire', async () => {
       // jti keys, idempotency keys and rate buckets carry TTLs; only sorted-set marks need help.
+      if (!Number.isFinite(opts.revocationRetentionMs)) return { removed: 0 };
       const removed = Number(await this.redis.zremrangebyscore(this.keys.revokedUsers, '-inf', now - opts.revocationRetentionMs));
       return { removed };
     });
