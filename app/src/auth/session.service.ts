@@ -5,6 +5,7 @@ import { GatewayError } from '../common/gateway-error';
 import { ENGINE, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
 import { TokenRejected, TokenVerifier } from './token-verifier';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer expiries are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -22,6 +23,7 @@ export class SessionService implements OnModuleDestroy {
     @Inject(ENGINE) private readonly engine: Engine,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly rateLimits: RateLimitService,
   ) {}
 
   track(socketId: string, expiresAt: number | null, onExpire: () => void): void {
@@ -45,6 +47,8 @@ export class SessionService implements OnModuleDestroy {
 
   /** Verifies a replacement token for the same user; the caller swaps it in and re-tracks. */
   async refresh(current: AuthenticatedUser, token: string): Promise<AuthenticatedUser> {
+    // Before the signature check: each refresh costs a verification (and a JWKS lookup).
+    await this.rateLimits.check(current.userId, 'auth:refresh');
     let next: AuthenticatedUser;
     try {
       next = await this.verifier.verify(token);

@@ -31,7 +31,7 @@ export class PresenceGateway {
 
   @OnEvent('presence:unsubscribe')
   async unsubscribe(socket: Socket) {
-    this.presence.unsubscribe(contextOf(socket, this.config.instanceId));
+    await this.presence.unsubscribe(contextOf(socket, this.config.instanceId));
     return { ok: true };
   }
 }

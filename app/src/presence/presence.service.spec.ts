@@ -101,7 +101,7 @@ describe(PresenceService.name, () => {
     const c = ctx('fay');
     await service.subscribe(c);
     expect(c.joined.has('presence:global')).toBe(true);
-    service.unsubscribe(c);
+    await service.unsubscribe(c);
     expect(c.joined.size).toBe(0);
   });
 });

@@ -109,7 +109,8 @@ export class PresenceService {
     ctx.rooms.join(rooms.presenceGlobal);
   }
 
-  unsubscribe(ctx: SocketContext): void {
+  async unsubscribe(ctx: SocketContext): Promise<void> {
+    await this.rateLimits.check(ctx.user.userId, 'presence:unsubscribe');
     ctx.rooms.leave(rooms.presenceGlobal);
   }
 
