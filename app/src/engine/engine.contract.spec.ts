@@ -186,13 +186,13 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       expect(all.messages.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
       expect(all.hasMore).toBe(false);
       expect(await e.messages.get('general', 3)).toBeNull();
-      expect(await e.messages.update('general', 2, { content: 'late', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', 2, { content: 'late', by: 'alice', now: T0 })).toBeNull();
     });
 
     it('should drop the overlays of trimmed messages with them', async () => {
       const e = await make({ historyMaxLen: 2 });
       const m1 = (await e.messages.append(input())).message;
-      await e.messages.update('general', m1.seq, { content: 'edited', now: T0 });
+      await e.messages.update('general', m1.seq, { content: 'edited', by: 'alice', now: T0 });
       await e.messages.append(input());
       await e.messages.append(input());
       expect(await e.messages.get('general', 1)).toBeNull();
@@ -250,10 +250,10 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       const a = (await e.messages.append(input({ content: 'first' }))).message;
       const b = (await e.messages.append(input({ content: 'second' }))).message;
 
-      const edited = await e.messages.update('general', a.seq, { content: 'first, edited', now: T0 + 1000 });
-      expect(edited).toEqual({ ...a, content: 'first, edited', editedAt: new Date(T0 + 1000).toISOString() });
-      const deleted = await e.messages.update('general', b.seq, { deleted: true, now: T0 + 2000 });
-      expect(deleted).toEqual({ ...b, content: '', deleted: true, editedAt: new Date(T0 + 2000).toISOString() });
+      const edited = await e.messages.update('general', a.seq, { content: 'first, edited', by: 'mod-mia', now: T0 + 1000 });
+      expect(edited).toEqual({ ...a, content: 'first, edited', editedAt: new Date(T0 + 1000).toISOString(), editedBy: 'mod-mia' });
+      const deleted = await e.messages.update('general', b.seq, { deleted: true, by: 'mod-max', now: T0 + 2000 });
+      expect(deleted).toEqual({ ...b, content: '', deleted: true, editedAt: new Date(T0 + 2000).toISOString(), deletedBy: 'mod-max' });
 
       expect(await e.messages.get('general', a.seq)).toEqual(edited);
       expect(await e.messages.get('general', b.seq)).toEqual(deleted);
@@ -265,27 +265,27 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
         { kind: 'message:new', message: a },
         { kind: 'message:new', message: b },
         { kind: 'message:updated', message: edited },
-        { kind: 'message:deleted', channelId: 'general', messageId: b.id, seq: b.seq },
+        { kind: 'message:deleted', channelId: 'general', messageId: b.id, seq: b.seq, deletedBy: 'mod-max' },
       ]);
     });
 
     it('should refuse to edit or delete a deleted or unknown message', async () => {
       const e = await make();
       const a = (await e.messages.append(input())).message;
-      await e.messages.update('general', a.seq, { deleted: true, now: T0 });
-      expect(await e.messages.update('general', a.seq, { content: 'back', now: T0 })).toBeNull();
-      expect(await e.messages.update('general', a.seq, { deleted: true, now: T0 })).toBeNull();
-      expect(await e.messages.update('general', 99, { content: 'x', now: T0 })).toBeNull();
-      expect(await e.messages.update('elsewhere', 1, { content: 'x', now: T0 })).toBeNull();
+      await e.messages.update('general', a.seq, { deleted: true, by: 'alice', now: T0 });
+      expect(await e.messages.update('general', a.seq, { content: 'back', by: 'alice', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', a.seq, { deleted: true, by: 'alice', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', 99, { content: 'x', by: 'alice', now: T0 })).toBeNull();
+      expect(await e.messages.update('elsewhere', 1, { content: 'x', by: 'alice', now: T0 })).toBeNull();
       expect((await e.messages.get('general', a.seq))?.deleted).toBe(true);
     });
 
     it('should keep a second edit as the visible content', async () => {
       const e = await make();
       const a = (await e.messages.append(input())).message;
-      await e.messages.update('general', a.seq, { content: 'v2', now: T0 + 1 });
-      await e.messages.update('general', a.seq, { content: 'v3', now: T0 + 2 });
-      expect(await e.messages.get('general', a.seq)).toEqual({ ...a, content: 'v3', editedAt: new Date(T0 + 2).toISOString() });
+      await e.messages.update('general', a.seq, { content: 'v2', by: 'alice', now: T0 + 1 });
+      await e.messages.update('general', a.seq, { content: 'v3', by: 'mod-mo', now: T0 + 2 });
+      expect(await e.messages.get('general', a.seq)).toEqual({ ...a, content: 'v3', editedAt: new Date(T0 + 2).toISOString(), editedBy: 'mod-mo' });
     });
 
     redisOnly('should give unique consecutive seqs to concurrent appends from two instances', async () => {
@@ -631,8 +631,8 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
     it('should re-trim histories to a lowered maximum and drop overlays of trimmed messages', async () => {
       const e = await make({ historyMaxLen: 20 });
       for (let i = 0; i < 12; i++) await e.messages.append(input({ channelId: 'hk' }));
-      await e.messages.update('hk', 2, { content: 'edited', now: T0 });
-      await e.messages.update('hk', 11, { content: 'kept edit', now: T0 });
+      await e.messages.update('hk', 2, { content: 'edited', by: 'alice', now: T0 });
+      await e.messages.update('hk', 11, { content: 'kept edit', by: 'alice', now: T0 });
       let cursor = '0';
       let trimmed = 0;
       do {

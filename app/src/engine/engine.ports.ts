@@ -61,6 +61,8 @@ export interface RangeResult {
 export interface MessagePatch {
   content?: string;
   deleted?: true;
+  /** Who edits or deletes (stored as editedBy / deletedBy). */
+  by: string;
   /** ms since epoch */
   now: number;
 }
@@ -69,7 +71,7 @@ export interface MessagePatch {
 export type BusEvent =
   | { kind: 'message:new'; message: ChatMessage }
   | { kind: 'message:updated'; message: ChatMessage }
-  | { kind: 'message:deleted'; channelId: string; messageId: string; seq: number };
+  | { kind: 'message:deleted'; channelId: string; messageId: string; seq: number; deletedBy: string };
 
 export interface MessageLog {
   append(input: AppendInput): Promise<AppendResult>;

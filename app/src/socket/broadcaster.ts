@@ -177,7 +177,7 @@ export class Broadcaster implements OnApplicationShutdown {
       } else if (e.kind === 'message:updated') {
         server.local.to(rooms.channel(e.message.channelId)).emit('message:updated', e.message);
       } else {
-        server.local.to(rooms.channel(e.channelId)).emit('message:deleted', { channelId: e.channelId, messageId: e.messageId, seq: e.seq });
+        server.local.to(rooms.channel(e.channelId)).emit('message:deleted', { channelId: e.channelId, messageId: e.messageId, seq: e.seq, deletedBy: e.deletedBy });
       }
     } catch (err) {
       this.logger.error('broadcast.failed', { metadata: { kind: e.kind }, err });
