@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { CHANNEL_ID, MAX_CONTENT, THREAD_ID, USER_ID } from '../contracts/schemas';
+import { CHANNEL_ID, FORBIDDEN_TEXT, MAX_CONTENT, textPolicyMessage, THREAD_ID, USER_ID } from '../contracts/schemas';
 import { parseCidr } from '../auth/ip-rules';
 
 export const channelIdParam = z.string().regex(CHANNEL_ID, 'channelId malformed');
 export const userIdParam = z.string().regex(USER_ID, 'userId malformed');
 
 export const publishBody = z.strictObject({
-  content: z.string().min(1).max(MAX_CONTENT).refine((s) => s.isWellFormed(), 'content must be valid Unicode'),
+  content: z.string().min(1).max(MAX_CONTENT).refine((s) => s.isWellFormed(), 'content must be valid Unicode').refine((s) => !FORBIDDEN_TEXT.test(s), textPolicyMessage),
   userId: z.string().regex(USER_ID).optional(),
   clientMsgId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
   threadId: z.string().regex(THREAD_ID).optional(),
