@@ -89,5 +89,6 @@ function toUser(p: JWTPayload): AuthenticatedUser {
     jti: typeof p.jti === 'string' ? p.jti : undefined,
     expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : null,
     issuedAt: typeof p.iat === 'number' ? p.iat * 1000 : null,
+    ...(p['presence:all'] === true ? { presenceAll: true } : {}),
   };
 }

@@ -175,6 +175,8 @@ export interface AuthenticatedUser {
   /** Token expiry, ms since epoch; null when the token has no exp. */
   expiresAt: number | null;
   issuedAt: number | null;
+  /** The token's `"presence:all": true` claim: presence of every user, not only of co-members. */
+  presenceAll?: boolean;
 }
 
 /** Every client→server event name, for validation tables and the SDK. */

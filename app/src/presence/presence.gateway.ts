@@ -25,8 +25,7 @@ export class PresenceGateway {
 
   @OnEvent('presence:subscribe')
   async subscribe(socket: Socket) {
-    await this.presence.subscribe(contextOf(socket, this.config.instanceId));
-    return { ok: true };
+    return { ok: true, ...(await this.presence.subscribe(contextOf(socket, this.config.instanceId))) };
   }
 
   @OnEvent('presence:unsubscribe')
