@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { AuthRefreshPayload } from '../contracts/events';
 import { SessionService } from './session.service';
-import { expireSocket } from './expire-socket';
+import { Broadcaster } from '../socket/broadcaster';
 import { rooms } from '../socket/rooms';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { contextOf } from '../common/socket-context.factory';
@@ -15,6 +15,7 @@ export class AuthGateway {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
     private readonly channels: ChannelsService,
+    private readonly broadcaster: Broadcaster,
   ) {}
 
   @OnEvent('auth:refresh')
@@ -24,7 +25,7 @@ export class AuthGateway {
     socket.data.user = user;
     if (previous.jti && previous.jti !== user.jti) socket.leave(rooms.token(previous.jti));
     if (user.jti) socket.join(rooms.token(user.jti));
-    this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
+    this.sessions.track(socket.id, user.expiresAt, () => this.broadcaster.expire(socket));
     await this.channels.leaveUngranted(contextOf(socket, this.config.instanceId), [...socket.rooms]);
     return { ok: true, expiresAt: user.expiresAt };
   }

@@ -4,6 +4,7 @@ import { toErrorBody } from './gateway-error';
 import { LOGGER, type JsonLogger } from './logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { markActiveSpanError } from '../tracing/spans';
+import { Broadcaster } from '../socket/broadcaster';
 
 /**
  * The one place handler errors become answers (the EventDispatcher hands it every error): an
@@ -15,6 +16,7 @@ export class WsExceptionFilter {
   constructor(
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
+    private readonly broadcaster: Broadcaster,
   ) {}
 
   respond(socket: Socket, event: string, ack: ((r: unknown) => void) | undefined, exception: unknown): void {
@@ -30,7 +32,7 @@ export class WsExceptionFilter {
       ack({ ok: false, error: body });
     } else if (socket && typeof socket.emit === 'function') {
       const entity = event.split(':')[0] || 'unknown';
-      socket.emit(`${entity}:error`, { ...body, event });
+      this.broadcaster.toLocalSocket(socket, `${entity}:error`, { ...body, event });
     }
   }
 }

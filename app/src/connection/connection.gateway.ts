@@ -7,7 +7,7 @@ import { CLOCK, type Clock } from '../common/clock';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ConnectionGuardService } from '../auth/connection-guard.service';
 import { SessionService } from '../auth/session.service';
-import { expireSocket } from '../auth/expire-socket';
+import { Broadcaster } from '../socket/broadcaster';
 import { ChannelsService } from '../channels/channels.service';
 import { PresenceService } from '../presence/presence.service';
 import { TypingService } from '../typing/typing.service';
@@ -29,6 +29,7 @@ export class ConnectionGateway implements OnGatewayConnection {
     private readonly typing: TypingService,
     private readonly metrics: MetricsService,
     private readonly notifications: NotificationsService,
+    private readonly broadcaster: Broadcaster,
   ) {}
 
   handleConnection(socket: Socket): void {
@@ -39,14 +40,14 @@ export class ConnectionGateway implements OnGatewayConnection {
     // listener shared by every socket does, without a closure (and a `once` wrapper) per socket.
     socket.on('disconnecting', this.disconnecting);
     socket.join(user.jti ? [rooms.user(user.userId), rooms.token(user.jti)] : rooms.user(user.userId));
-    this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
+    this.sessions.track(socket.id, user.expiresAt, () => this.broadcaster.expire(socket));
     const now = this.clock.now();
     // Ready only once the user counts as online on every instance (a store failure is logged and
     // mended by the presence reconcile tick; it does not keep the socket from working).
     this.presence.connected(user.userId, `${this.config.instanceId}/${socket.id}`)
       .catch((err) => this.logger.warn('presence.register_failed', { userId: user.userId, err }))
       .finally(() => {
-        if (socket.connected) socket.emit('connection:ready', { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(this.clock.now()).toISOString() });
+        if (socket.connected) this.broadcaster.toLocalSocket(socket, 'connection:ready', { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(this.clock.now()).toISOString() });
         // Unacked notifications follow connection:ready, once the client's handlers are in place.
         if (socket.connected) {
           this.notifications.redeliver(user.userId, socket.id).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));

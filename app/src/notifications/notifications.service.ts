@@ -154,8 +154,7 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy {
 
   /** One inter-instance message per call, however many users it carries. */
   private deliver(deliveries: DeliverMessage[]): void {
-    // The in-memory adapter has no other instance to tell (and warns on serverSideEmit).
-    if (this.engine.kind === 'redis') this.broadcaster.toOtherInstances(DELIVER_EVENT, { deliveries });
+    this.broadcaster.toOtherInstances(DELIVER_EVENT, { deliveries });
     for (const d of deliveries) this.deliverLocal(d);
   }
 

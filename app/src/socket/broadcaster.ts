@@ -22,11 +22,15 @@ export class Broadcaster implements OnApplicationShutdown {
   /** receive time of messages sent through this instance, for the fan-out histogram */
   private readonly receivedAt = new Map<string, number>();
 
+  /** Other instances exist to reach through the adapter (the in-memory adapter would only warn). */
+  private readonly clustered: boolean;
+
   constructor(
     @Inject(ENGINE) engine: Engine,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
   ) {
+    this.clustered = engine.sharedAcrossInstances;
     engine.messages.subscribe((e) => this.onBus(e));
   }
 
@@ -62,6 +66,20 @@ export class Broadcaster implements OnApplicationShutdown {
   }
 
   /**
+   * One socket of this instance, directly: no adapter round trip for what only it should get
+   * (connection:ready, auth:expired, `{entity}:error`).
+   */
+  toLocalSocket(socket: Pick<Socket, 'emit'>, event: string, payload: unknown): void {
+    socket.emit(event as never, payload as never);
+  }
+
+  /** Tells the client its token ran out, then closes the connection (the SDK reconnects with a new token). */
+  expire(socket: Pick<Socket, 'emit' | 'disconnect'>): void {
+    this.toLocalSocket(socket, 'auth:expired', { reason: 'token expired without auth:refresh' });
+    socket.disconnect(true);
+  }
+
+  /**
    * Emits to the user's sockets on this instance only and returns how many there were (callers
    * that must know whether anything was delivered, e.g. notifications, run this on every instance).
    */
@@ -88,8 +106,7 @@ export class Broadcaster implements OnApplicationShutdown {
 
   /** Sends an event to every other instance (Socket.IO adapter `serverSideEmit`). */
   toOtherInstances(event: string, payload: Record<string, unknown>): void {
-    // The in-memory adapter (single instance, memory engine) has no other instances to tell.
-    if (this.server && this.server.of('/').adapter.constructor.name !== 'Adapter') this.server.serverSideEmit(event, payload);
+    if (this.server && this.clustered) this.server.serverSideEmit(event, payload);
   }
 
   /**
@@ -98,7 +115,7 @@ export class Broadcaster implements OnApplicationShutdown {
    */
   requestOthers(event: keyof InterServerEvents, payload: Record<string, unknown>): Promise<{ responses: unknown[]; complete: boolean }> {
     const server = this.server;
-    if (!server || server.of('/').adapter.constructor.name === 'Adapter') return Promise.resolve({ responses: [], complete: true });
+    if (!server || !this.clustered) return Promise.resolve({ responses: [], complete: true });
     return new Promise((resolve) => {
       server.serverSideEmit(event, payload, (err: Error | null, responses: unknown[]) => resolve({ responses: responses ?? [], complete: !err }));
     });

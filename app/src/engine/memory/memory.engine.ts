@@ -38,6 +38,12 @@ export class MemoryEngine implements Engine {
     this.housekeeping = new MemoryHousekeeping(this.messages, this.rateLimiter, this.revocations, this.membership);
   }
 
+  readonly sharedAcrossInstances = false;
+
+  async createAdapterClients(): Promise<null> {
+    return null;
+  }
+
   async ping(): Promise<void> {}
 
   async createAdapterClients(): Promise<null> {
