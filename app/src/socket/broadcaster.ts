@@ -7,6 +7,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { rooms } from './rooms';
 
 type EventName = keyof ServerToClientEvents;
+
+/** Fan-out samples kept at most (a message whose bus event never came back must not stay forever). */
+export const RECEIVED_MAX = 10_000;
+/** A sample older than this is dropped: its message's fan-out is no longer worth measuring. */
+const RECEIVED_MAX_AGE_MS = 30_000;
 type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
@@ -19,7 +24,11 @@ type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 export class Broadcaster implements OnApplicationShutdown {
   private server: Server | null = null;
   private readonly pendingInstanceHandlers: Array<[string, (payload: Record<string, unknown>) => void]> = [];
-  /** receive time of messages sent through this instance, for the fan-out histogram */
+  /**
+   * Receive time of messages sent through this instance, for the fan-out histogram; oldest first
+   * (Map order), aged out past RECEIVED_MAX_AGE_MS and bounded to RECEIVED_MAX entries, so a
+   * burst drops only the oldest samples, never all of them.
+   */
   private readonly receivedAt = new Map<string, number>();
 
   /** Other instances exist to reach through the adapter (the in-memory adapter would only warn). */
@@ -47,8 +56,24 @@ export class Broadcaster implements OnApplicationShutdown {
 
   /** Marks when a message was received so the fan-out latency can be measured at emit time. */
   markReceived(channelId: string, userId: string, clientMsgId: string): void {
-    this.receivedAt.set(`${channelId}\u0000${userId}\u0000${clientMsgId}`, performance.now());
-    if (this.receivedAt.size > 10_000) this.receivedAt.clear();
+    const now = performance.now();
+    const key = `${channelId}\u0000${userId}\u0000${clientMsgId}`;
+    this.receivedAt.delete(key);
+    this.receivedAt.set(key, now);
+    for (const [k, at] of this.receivedAt) {
+      if (this.receivedAt.size <= RECEIVED_MAX && now - at < RECEIVED_MAX_AGE_MS) break;
+      this.receivedAt.delete(k);
+    }
+  }
+
+  /** Fan-out samples waiting for their message (for tests of the bound). */
+  get pendingSamples(): number {
+    return this.receivedAt.size;
+  }
+
+  /** True while a sample for this message waits. */
+  hasSample(channelId: string, userId: string, clientMsgId: string): boolean {
+    return this.receivedAt.has(`${channelId}\u0000${userId}\u0000${clientMsgId}`);
   }
 
   toChannel<E extends EventName>(channelId: string, event: E, payload: PayloadOf<E>, exceptSocketId?: string): void {
