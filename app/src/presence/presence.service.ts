@@ -57,6 +57,7 @@ export class PresenceService {
       if (t.first && t.status !== 'invisible') this.announce(userId, 'offline', t.status, t.lastSeen, []);
       if (t.first) this.webhookOnline(userId, t.status);
     });
+    // Only an ordering barrier for disconnect; the caller of connected() gets (and logs) the failure itself.
     this.local.set(socketKey, { userId, registered: registered.catch(() => undefined) });
     this.localUsers.set(userId, (this.localUsers.get(userId) ?? 0) + 1);
     this.metrics.onlineUsers.set(this.localUsers.size);

@@ -194,6 +194,7 @@ export class Broadcaster implements OnApplicationShutdown {
     try {
       count = (await server.in(room).fetchSockets()).length;
     } catch {
+      // Some instance did not answer in time: the count is unknown (null says so), the cut still happens below.
       count = null;
     }
     server.in(room).disconnectSockets(true);

@@ -77,6 +77,7 @@ export class RedisHousekeeping implements HousekeepingStore {
     try {
       return { id, at: Date.parse((JSON.parse(fields[fields.indexOf('m') + 1]) as { createdAt: string }).createdAt) };
     } catch {
+      // An unreadable newest entry counts as old: orphan-cleanup may drop the channel, which is what it is for.
       return { id, at: 0 };
     }
   }
