@@ -15,6 +15,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { ConnectionGateway } from './connection/connection.gateway';
+import { ConnectionLifecycleService } from './connection/connection-lifecycle.service';
 import { SlowConsumerGuard } from './socket/slow-consumer.guard';
 import { HealthController } from './health/health.controller';
 import { MessagesGateway } from './messages/messages.gateway';
@@ -86,6 +87,7 @@ export class AppModule {
         ConnectionGuardService,
         AuthMiddleware,
         SessionService,
+        ConnectionLifecycleService,
         RateLimitService,
         Broadcaster,
         ShutdownHooks,

@@ -3,7 +3,6 @@ import type { Socket } from 'socket.io';
 import type { AuthRefreshPayload } from '../contracts/events';
 import { SessionService } from './session.service';
 import { Broadcaster } from '../socket/broadcaster';
-import { rooms } from '../socket/rooms';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { contextOf } from '../common/socket-context.factory';
 import { ChannelsService } from '../channels/channels.service';
@@ -20,13 +19,9 @@ export class AuthGateway {
 
   @OnEvent('auth:refresh')
   async refresh(socket: Socket, p: AuthRefreshPayload) {
-    const previous = socket.data.user;
-    const user = await this.sessions.refresh(previous, p.token);
-    socket.data.user = user;
-    if (previous.jti && previous.jti !== user.jti) socket.leave(rooms.token(previous.jti));
-    if (user.jti) socket.join(rooms.token(user.jti));
-    this.sessions.track(socket.id, user.expiresAt, () => this.broadcaster.expire(socket));
-    await this.channels.leaveUngranted(contextOf(socket, this.config.instanceId), [...socket.rooms]);
+    const ctx = contextOf(socket, this.config.instanceId);
+    const user = await this.sessions.refreshConnection(ctx, p.token, () => this.broadcaster.expire(socket));
+    await this.channels.leaveUngranted(ctx, [...socket.rooms]);
     return { ok: true, expiresAt: user.expiresAt };
   }
 }

@@ -98,6 +98,20 @@ export class Broadcaster implements OnApplicationShutdown {
     socket.emit(event as never, payload as never);
   }
 
+  /** Like toLocalSocket, by id; false when that socket is not (or no longer) connected here. */
+  toLocalSocketId(socketId: string, event: string, payload: unknown): boolean {
+    const socket = this.server?.of('/').sockets.get(socketId);
+    if (!socket?.connected) return false;
+    this.toLocalSocket(socket, event, payload);
+    return true;
+  }
+
+  /** `expire` for a socket of this instance, by id (nothing when it is gone). */
+  expireLocal(socketId: string): void {
+    const socket = this.server?.of('/').sockets.get(socketId);
+    if (socket) this.expire(socket);
+  }
+
   /** Tells the client its token ran out, then closes the connection (the SDK reconnects with a new token). */
   expire(socket: Pick<Socket, 'emit' | 'disconnect'>): void {
     this.toLocalSocket(socket, 'auth:expired', { reason: 'token expired without auth:refresh' });

@@ -48,6 +48,19 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('should keep gateways thin: few dependencies, and no room, user or timer work of their own', () => {
+    const offenders = sources(SRC)
+      .filter((f) => f.endsWith('.gateway.ts'))
+      .filter((f) => {
+        const text = readFileSync(f, 'utf8');
+        const ctor = /constructor\(([\s\S]*?)\)\s*\{\}/.exec(text)?.[1] ?? '';
+        const deps = (ctor.match(/private readonly|readonly \w+:/g) ?? []).length;
+        return deps > 5 || /\bsocket\.(join|leave)\(|socket\.data\.user\s*=|\.track\(/.test(text);
+      })
+      .map((f) => relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
   it('should keep services free of sockets', () => {
     const offenders = sources(SRC)
       .filter((f) => f.endsWith('.service.ts'))
