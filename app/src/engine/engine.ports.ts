@@ -179,8 +179,6 @@ export interface Engine {
    * adapter (inter-instance events are worth sending); false for one self-contained process.
    */
   readonly sharedAcrossInstances: boolean;
-  /** Pub/sub connections for the Socket.IO Redis adapter; null when no adapter beyond the in-memory one is needed. */
-  createAdapterClients(): Promise<{ pubClient: unknown; subClient: unknown } | null>;
   /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
   /**

@@ -40,10 +40,6 @@ export class MemoryEngine implements Engine {
 
   readonly sharedAcrossInstances = false;
 
-  async createAdapterClients(): Promise<null> {
-    return null;
-  }
-
   async ping(): Promise<void> {}
 
   async createAdapterClients(): Promise<null> {
