@@ -47,8 +47,7 @@ describe.each(['memory', 'redis'] as const)('token lifetime and revocation (%s e
     const config = loadConfig({
       JWT_SECRET: TEST_SECRET, PORT: '0', METRICS_PORT: '0', API_KEYS: API_KEY, RATE_LIMIT_CONNECT_PER_IP: '1000',
       // Each test gets its own keys on the shared Redis.
-      REDIS_KEY_PREFIX: `tl${Math.random().toString(36).slice(2, 8)}`,
-      ...(redis ? { REDIS_URL: redis.url } : {}),
+      ...(redis ? { REDIS_URL: redis.url, REDIS_KEY_PREFIX: `tl${Math.random().toString(36).slice(2, 8)}` } : { ENGINE: 'memory' }),
       ...env,
     });
     gw = await startGateway(config, { logger: new JsonLogger('silent'), clock, defaultMetrics: false });
