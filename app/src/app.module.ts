@@ -15,6 +15,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { ConnectionGateway } from './connection/connection.gateway';
+import { ConnectionLifecycleService } from './connection/connection-lifecycle.service';
 import { SlowConsumerGuard } from './socket/slow-consumer.guard';
 import { HandshakeFloodGuard } from './auth/handshake-flood.guard';
 import { InvalidFrameGuard } from './socket/invalid-frame.guard';
@@ -88,6 +89,7 @@ export class AppModule {
         ConnectionGuardService,
         AuthMiddleware,
         SessionService,
+        ConnectionLifecycleService,
         RateLimitService,
         Broadcaster,
         ShutdownHooks,

@@ -14,6 +14,8 @@ import { GatewayIoAdapter } from './socket/gateway-io.adapter';
 import { buildInfo } from './build-info';
 import { activeTraceId } from './tracing/spans';
 import { DrainService } from './lifecycle/drain.service';
+import { apiBodyMiddleware } from './api/api-body.middleware';
+import { ApiKeys } from './api/api-keys';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -53,7 +55,10 @@ export async function startGateway(config: GatewayConfig, opts: StartOptions = {
     logger,
     bufferLogs: false,
     abortOnError: false,
+    // Bodies are read by apiBodyMiddleware, after the API key check, as JSON only.
+    bodyParser: false,
   });
+  app.use(apiBodyMiddleware(new ApiKeys(config.apiKeys), metrics));
   const adapter = new GatewayIoAdapter(app, config);
   await adapter.connectAdapter();
   app.useWebSocketAdapter(adapter);

@@ -2,8 +2,7 @@ import { Inject } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { AuthRefreshPayload } from '../contracts/events';
 import { SessionService } from './session.service';
-import { expireSocket } from './expire-socket';
-import { rooms } from '../socket/rooms';
+import { Broadcaster } from '../socket/broadcaster';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { contextOf } from '../common/socket-context.factory';
 import { ChannelsService } from '../channels/channels.service';
@@ -15,17 +14,14 @@ export class AuthGateway {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
     private readonly channels: ChannelsService,
+    private readonly broadcaster: Broadcaster,
   ) {}
 
   @OnEvent('auth:refresh')
   async refresh(socket: Socket, p: AuthRefreshPayload) {
-    const previous = socket.data.user;
-    const user = await this.sessions.refresh(previous, p.token);
-    socket.data.user = user;
-    if (previous.jti && previous.jti !== user.jti) socket.leave(rooms.token(previous.jti));
-    if (user.jti) socket.join(rooms.token(user.jti));
-    this.sessions.track(socket.id, user.expiresAt, () => expireSocket(socket));
-    await this.channels.leaveUngranted(contextOf(socket, this.config.instanceId), [...socket.rooms]);
+    const ctx = contextOf(socket, this.config.instanceId);
+    const user = await this.sessions.refreshConnection(ctx, p.token, () => this.broadcaster.expire(socket));
+    await this.channels.leaveUngranted(ctx, [...socket.rooms]);
     return { ok: true, expiresAt: user.expiresAt };
   }
 }

@@ -69,6 +69,11 @@ export class AuthMiddleware {
     if (await this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt })) {
       throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
     }
+    // Counted from presence, so across instances. Handshakes of one user that run at the same
+    // moment are not counted against each other: the cap can be passed by that many.
+    if ((await this.engine.presence.socketCount(user.userId)) >= this.config.maxSocketsPerUser) {
+      throw new Refusal('socket_limit', new GatewayError('RATE_LIMITED', `at most ${this.config.maxSocketsPerUser} connections per user`, 5000));
+    }
     socket.data.user = user;
     // Socket.IO keeps the handshake for the socket's whole life; the verified token is never read
     // again, so it goes now instead of costing its size on every connection (and sitting in heap dumps).

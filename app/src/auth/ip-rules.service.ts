@@ -3,6 +3,8 @@ import type { BlockList } from 'node:net';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { ENGINE, type Engine } from '../engine/engine.ports';
+import { LOGGER, type JsonLogger } from '../common/logger';
+import { MetricsService } from '../metrics/metrics.service';
 import { buildBlockList, isBlocked } from './ip-rules';
 
 /** How stale the dynamic blocklist may be on an instance; blocks apply fleet-wide within it. */
@@ -19,18 +21,24 @@ export class IpRulesService implements OnModuleDestroy {
   private readonly fixed: BlockList;
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
+  /** True while refreshes fail: logged once per failure streak, counted every time. */
+  private stale = false;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(ENGINE) private readonly engine: Engine,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+    private readonly metrics: MetricsService,
   ) {
     this.fixed = buildBlockList(config.ipBlocklist);
   }
 
   async isBlocked(ip: string): Promise<boolean> {
     if (isBlocked(this.fixed, ip)) return true;
-    if (this.clock.now() - this.loadedAt > REFRESH_MS) await this.refresh().catch(() => undefined);
+    // A failed refresh keeps the last list (failing open on every handshake would be worse), but
+    // says so: an operator must know that run-time blocks may be stale.
+    if (this.clock.now() - this.loadedAt > REFRESH_MS) await this.refresh().catch((err) => this.reportStale(err));
     return isBlocked(this.dynamic, ip);
   }
 
@@ -42,12 +50,21 @@ export class IpRulesService implements OnModuleDestroy {
         .then((blocks) => {
           this.dynamic = buildBlockList(blocks.map((b) => b.cidr));
           this.loadedAt = this.clock.now();
+          if (this.stale) this.logger.info('ip_blocks.refreshed');
+          this.stale = false;
         })
         .finally(() => {
           this.loading = null;
         });
     }
     return this.loading;
+  }
+
+  private reportStale(err: unknown): void {
+    this.metrics.errors.inc({ code: 'UNAVAILABLE' });
+    if (this.stale) return;
+    this.stale = true;
+    this.logger.warn('ip_blocks.stale', { metadata: { loadedAt: this.loadedAt ? new Date(this.loadedAt).toISOString() : null }, err });
   }
 
   onModuleDestroy(): void {

@@ -5,6 +5,9 @@ import { GatewayError } from '../common/gateway-error';
 import { ENGINE, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
 import { TokenRejected, TokenVerifier } from './token-verifier';
+import type { SocketContext } from '../common/socket-context';
+import { rooms } from '../socket/rooms';
+import { RateLimitService } from '../rate-limit/rate-limit.service';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer expiries are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -22,6 +25,7 @@ export class SessionService implements OnModuleDestroy {
     @Inject(ENGINE) private readonly engine: Engine,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
+    private readonly rateLimits: RateLimitService,
   ) {}
 
   track(socketId: string, expiresAt: number | null, onExpire: () => void): void {
@@ -45,6 +49,8 @@ export class SessionService implements OnModuleDestroy {
 
   /** Verifies a replacement token for the same user; the caller swaps it in and re-tracks. */
   async refresh(current: AuthenticatedUser, token: string): Promise<AuthenticatedUser> {
+    // Before the signature check: each refresh costs a verification (and a JWKS lookup).
+    await this.rateLimits.check(current.userId, 'auth:refresh');
     let next: AuthenticatedUser;
     try {
       next = await this.verifier.verify(token);
@@ -61,6 +67,21 @@ export class SessionService implements OnModuleDestroy {
       throw new GatewayError('AUTH_FAILED', 'token revoked');
     }
     return next;
+  }
+
+  /**
+   * `auth:refresh` for one connection: verifies the new token, swaps it in, moves the connection
+   * from the old token's room to the new one (revocation by jti follows the live token) and
+   * re-arms the expiry timer.
+   */
+  async refreshConnection(ctx: SocketContext, token: string, onExpire: () => void): Promise<AuthenticatedUser> {
+    const previous = ctx.user;
+    const user = await this.refresh(previous, token);
+    ctx.setUser?.(user);
+    if (previous.jti && previous.jti !== user.jti) ctx.rooms.leave(rooms.token(previous.jti));
+    if (user.jti) ctx.rooms.join(rooms.token(user.jti));
+    this.track(ctx.socketId, user.expiresAt, onExpire);
+    return user;
   }
 
   get trackedCount(): number {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthenticatedUser, Role } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
+import { CLOCK, type Clock } from '../common/clock';
 import { GatewayError } from '../common/gateway-error';
 
 const ROLES: ReadonlySet<Role> = new Set(['member', 'moderator', 'admin']);
@@ -20,13 +21,19 @@ export class TokenRejected extends GatewayError {
 /**
  * Verifies handshake and refresh tokens. HS256 with JWT_SECRET, or RS256/ES256 keys from
  * JWT_JWKS_URL; any other `alg` (including `none`) is refused by the algorithm allow-list.
+ * Lifetime: `exp` is required unless JWT_REQUIRE_EXP=false; `iat` is required, may not lie in the
+ * future beyond the clock tolerance, and may not be older than JWT_MAX_TOKEN_AGE_SEC. Time comes
+ * from the injected clock, the same one revocation marks are kept by.
  */
 @Injectable()
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
     if (config.jwt.secret) {
       this.key = new TextEncoder().encode(config.jwt.secret);
       this.algorithms = ['HS256'];
@@ -46,6 +53,10 @@ export class TokenVerifier {
         issuer: this.config.jwt.issuer ?? undefined,
         audience: this.config.jwt.audience ?? undefined,
         clockTolerance: this.config.jwt.clockToleranceSec,
+        // jose requires `iat` with maxTokenAge and refuses one in the future beyond the tolerance.
+        maxTokenAge: this.config.jwt.maxTokenAgeSec,
+        requiredClaims: this.config.jwt.requireExp ? ['exp'] : [],
+        currentDate: new Date(this.clock.now()),
       };
       payload = (
         typeof this.key === 'function'
@@ -78,5 +89,6 @@ function toUser(p: JWTPayload): AuthenticatedUser {
     jti: typeof p.jti === 'string' ? p.jti : undefined,
     expiresAt: typeof p.exp === 'number' ? p.exp * 1000 : null,
     issuedAt: typeof p.iat === 'number' ? p.iat * 1000 : null,
+    ...(p['presence:all'] === true ? { presenceAll: true } : {}),
   };
 }

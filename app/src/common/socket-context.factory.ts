@@ -5,7 +5,12 @@ import type { SocketContext } from './socket-context';
 /** Builds the service-facing view of a socket (see SocketContext). */
 export function contextOf(socket: Socket, instanceId: string): SocketContext {
   return {
-    user: socket.data.user as AuthenticatedUser,
+    get user() {
+      return socket.data.user as AuthenticatedUser;
+    },
+    setUser: (user) => {
+      socket.data.user = user;
+    },
     socketId: socket.id,
     socketKey: `${instanceId}/${socket.id}`,
     rooms: {

@@ -5,11 +5,14 @@ import type { AuthenticatedUser } from '../contracts/events';
  * room subscriptions. Services never hold a Socket; gateways build this from one.
  */
 export interface SocketContext {
+  /** The connection's current user (changes on `auth:refresh`). */
   readonly user: AuthenticatedUser;
   readonly socketId: string;
   /** `${instanceId}/${socketId}`, the key of this socket in shared membership state. */
   readonly socketKey: string;
   readonly rooms: RoomHandle;
+  /** Replaces the connection's user after a verified refresh (SessionService only). */
+  setUser?(user: AuthenticatedUser): void;
 }
 
 export interface RoomHandle {

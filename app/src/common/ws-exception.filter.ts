@@ -5,6 +5,7 @@ import { LOGGER, type JsonLogger } from './logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { InvalidFrameGuard } from '../socket/invalid-frame.guard';
 import { markActiveSpanError } from '../tracing/spans';
+import { Broadcaster } from '../socket/broadcaster';
 
 /**
  * The one place handler errors become answers (the EventDispatcher hands it every error): an
@@ -17,6 +18,7 @@ export class WsExceptionFilter {
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
     private readonly invalidFrames: InvalidFrameGuard,
+    private readonly broadcaster: Broadcaster,
   ) {}
 
   respond(socket: Socket, event: string, ack: ((r: unknown) => void) | undefined, exception: unknown): void {
@@ -32,7 +34,7 @@ export class WsExceptionFilter {
       ack({ ok: false, error: body });
     } else if (socket && typeof socket.emit === 'function') {
       const entity = event.split(':')[0] || 'unknown';
-      socket.emit(`${entity}:error`, { ...body, event });
+      this.broadcaster.toLocalSocket(socket, `${entity}:error`, { ...body, event });
     }
     if (body.code === 'INVALID_PAYLOAD' && socket?.data) this.invalidFrames.record(socket, 'invalid_payload');
   }

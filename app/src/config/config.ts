@@ -23,6 +23,9 @@ export interface RateLimits {
   'channel:rejoin': number;
   /** Every other client event. */
   default: number;
+  /** Client-sent `user:typing { isTyping: false }` (relayed to the whole channel, so limited too). */
+  'user:typing_stop': number;
+  'auth:refresh': number;
   /**
    * Engine.IO handshakes per client IP, refused before a session exists: a flood guard sized
    * for NAT (an office or a carrier shares one address), not a per-user limit.
@@ -57,8 +60,20 @@ export interface GatewayConfig {
     jwksUrl: string | null;
     issuer: string | null;
     audience: string | null;
-    /** Seconds of clock skew tolerated on exp/nbf. */
+    /** Seconds of clock skew tolerated on exp/nbf/iat. */
     clockToleranceSec: number;
+    /**
+     * Refuse tokens without `exp`. With false, such tokens end only when revoked, so revocation
+     * marks are then kept forever.
+     * @default true
+     */
+    requireExp: boolean;
+    /**
+     * Tokens need `iat` and are refused once `iat` is older than this, whatever their `exp`: the
+     * longest any token can live, hence how long revocation marks must be kept.
+     * @default 86400
+     */
+    maxTokenAgeSec: number;
   };
   corsOrigins: string[];
   /** Which proxies' `X-Forwarded-For` entries are believed (see auth/client-ip.ts). @default false */
@@ -86,6 +101,8 @@ export interface GatewayConfig {
   /** Deadline for every state-store call; past it the caller gets UNAVAILABLE. */
   engineTimeoutMs: number;
   maxConnections: number;
+  /** Sockets one user may hold across all instances; more are refused with RATE_LIMITED. @default 20 */
+  maxSocketsPerUser: number;
   drainDelayMs: number;
   drainWindowMs: number;
   apiKeys: string[];
@@ -102,13 +119,18 @@ export interface GatewayConfig {
   maintenanceIntervalMs: number;
   /** Channels with no members and no message for this long are deleted by orphan-cleanup. */
   channelIdleMs: number;
-  /** Per-user revocation marks are kept this long; must exceed the longest token lifetime. */
+  /**
+   * Per-user revocation marks are kept at least this long, and never less than a token can live
+   * (see `revocationRetentionMs()` in auth/token-lifetime.ts).
+   */
   revocationRetentionMs: number;
   notifications: {
     /** How long a notification stays in the user's inbox. @default 604800 (7 days) */
     ttlSec: number;
     /** Notifications kept per user; acked ones are dropped first, then the oldest. @default 500 */
     inboxMax: number;
+    /** How long a user's normal/low notifications are gathered into one batch. @default 250 */
+    batchWindowMs: number;
   };
   webhooks: {
     /** Where events are POSTed; null disables webhooks (nothing is queued). */
@@ -252,6 +274,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       issuer: r.raw('JWT_ISSUER') ?? null,
       audience: r.raw('JWT_AUDIENCE') ?? null,
       clockToleranceSec: r.int('JWT_CLOCK_TOLERANCE_SEC', 5, 0, 300),
+      requireExp: r.bool('JWT_REQUIRE_EXP', true),
+      maxTokenAgeSec: r.int('JWT_MAX_TOKEN_AGE_SEC', 86_400, 60, 365 * 86_400),
     },
     corsOrigins: r.list('CORS_ORIGINS', []),
     trustProxy: r.trustProxy(),
@@ -269,6 +293,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       'channel:join': r.int('RATE_LIMIT_CHANNEL_JOIN', 10, 1, 1_000_000),
       'channel:rejoin': r.int('RATE_LIMIT_CHANNEL_REJOIN', 300, 1, 1_000_000),
       default: r.int('RATE_LIMIT_DEFAULT', 100, 1, 1_000_000),
+      'user:typing_stop': r.int('RATE_LIMIT_TYPING_STOP', 30, 1, 1_000_000),
+      'auth:refresh': r.int('RATE_LIMIT_AUTH_REFRESH', 10, 1, 1_000_000),
       connectPerIp: r.int('RATE_LIMIT_CONNECT_PER_IP', 600, 1, 1_000_000),
       connectPerUser: r.int('RATE_LIMIT_CONNECT_PER_USER', 10, 1, 1_000_000),
     },
@@ -278,6 +304,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     idempotencyTtlSec: r.int('IDEMPOTENCY_TTL_SEC', 86400, 1, 30 * 86400),
     engineTimeoutMs: r.int('ENGINE_TIMEOUT_MS', 1500, 50, 60000),
     maxConnections: r.int('MAX_CONNECTIONS', 10000, 1, 1_000_000),
+    maxSocketsPerUser: r.int('MAX_SOCKETS_PER_USER', 20, 1, 100_000),
     drainDelayMs: r.int('DRAIN_DELAY_MS', 5000, 0, 600000),
     drainWindowMs: r.int('DRAIN_WINDOW_MS', 20000, 0, 3600000),
     apiKeys,
@@ -291,6 +318,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     notifications: {
       ttlSec: r.int('NOTIFICATION_TTL_SEC', 7 * 86400, 1, 90 * 86400),
       inboxMax: r.int('NOTIFICATION_INBOX_MAX', 500, 1, 100_000),
+      batchWindowMs: r.int('NOTIFICATION_BATCH_WINDOW_MS', 250, 1, 60_000),
     },
     webhooks: {
       url: webhookUrl,

@@ -34,7 +34,11 @@ export interface ChatMessage {
   createdAt: string;
   threadId?: string;
   editedAt?: string;
+  /** Who made the last edit (the author or a moderator). */
+  editedBy?: string;
   deleted?: boolean;
+  /** Who deleted it (the author or a moderator). */
+  deletedBy?: string;
 }
 
 // ---- client → server payloads -------------------------------------------------------------
@@ -90,7 +94,7 @@ export interface NotificationAckPayload { ids: string[] }
 
 export interface ConnectionReady { userId: string; instanceId: string; serverTime: string }
 export interface MemberEvent { channelId: string; userId: string }
-export interface MessageDeletedEvent { channelId: string; messageId: string; seq: number }
+export interface MessageDeletedEvent { channelId: string; messageId: string; seq: number; deletedBy: string }
 export interface ReadReceiptEvent { channelId: string; userId: string; seq: number }
 export interface PresenceChanged { userId: string; status: PresenceStatus; lastSeen: string | null }
 export interface TypingEvent { channelId: string; threadId?: string; userId: string; isTyping: boolean }
@@ -171,6 +175,8 @@ export interface AuthenticatedUser {
   /** Token expiry, ms since epoch; null when the token has no exp. */
   expiresAt: number | null;
   issuedAt: number | null;
+  /** The token's `"presence:all": true` claim: presence of every user, not only of co-members. */
+  presenceAll?: boolean;
 }
 
 /** Every client→server event name, for validation tables and the SDK. */

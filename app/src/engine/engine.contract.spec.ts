@@ -186,13 +186,13 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       expect(all.messages.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
       expect(all.hasMore).toBe(false);
       expect(await e.messages.get('general', 3)).toBeNull();
-      expect(await e.messages.update('general', 2, { content: 'late', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', 2, { content: 'late', by: 'alice', now: T0 })).toBeNull();
     });
 
     it('should drop the overlays of trimmed messages with them', async () => {
       const e = await make({ historyMaxLen: 2 });
       const m1 = (await e.messages.append(input())).message;
-      await e.messages.update('general', m1.seq, { content: 'edited', now: T0 });
+      await e.messages.update('general', m1.seq, { content: 'edited', by: 'alice', now: T0 });
       await e.messages.append(input());
       await e.messages.append(input());
       expect(await e.messages.get('general', 1)).toBeNull();
@@ -250,10 +250,10 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       const a = (await e.messages.append(input({ content: 'first' }))).message;
       const b = (await e.messages.append(input({ content: 'second' }))).message;
 
-      const edited = await e.messages.update('general', a.seq, { content: 'first, edited', now: T0 + 1000 });
-      expect(edited).toEqual({ ...a, content: 'first, edited', editedAt: new Date(T0 + 1000).toISOString() });
-      const deleted = await e.messages.update('general', b.seq, { deleted: true, now: T0 + 2000 });
-      expect(deleted).toEqual({ ...b, content: '', deleted: true, editedAt: new Date(T0 + 2000).toISOString() });
+      const edited = await e.messages.update('general', a.seq, { content: 'first, edited', by: 'mod-mia', now: T0 + 1000 });
+      expect(edited).toEqual({ ...a, content: 'first, edited', editedAt: new Date(T0 + 1000).toISOString(), editedBy: 'mod-mia' });
+      const deleted = await e.messages.update('general', b.seq, { deleted: true, by: 'mod-max', now: T0 + 2000 });
+      expect(deleted).toEqual({ ...b, content: '', deleted: true, editedAt: new Date(T0 + 2000).toISOString(), deletedBy: 'mod-max' });
 
       expect(await e.messages.get('general', a.seq)).toEqual(edited);
       expect(await e.messages.get('general', b.seq)).toEqual(deleted);
@@ -265,27 +265,27 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
         { kind: 'message:new', message: a },
         { kind: 'message:new', message: b },
         { kind: 'message:updated', message: edited },
-        { kind: 'message:deleted', channelId: 'general', messageId: b.id, seq: b.seq },
+        { kind: 'message:deleted', channelId: 'general', messageId: b.id, seq: b.seq, deletedBy: 'mod-max' },
       ]);
     });
 
     it('should refuse to edit or delete a deleted or unknown message', async () => {
       const e = await make();
       const a = (await e.messages.append(input())).message;
-      await e.messages.update('general', a.seq, { deleted: true, now: T0 });
-      expect(await e.messages.update('general', a.seq, { content: 'back', now: T0 })).toBeNull();
-      expect(await e.messages.update('general', a.seq, { deleted: true, now: T0 })).toBeNull();
-      expect(await e.messages.update('general', 99, { content: 'x', now: T0 })).toBeNull();
-      expect(await e.messages.update('elsewhere', 1, { content: 'x', now: T0 })).toBeNull();
+      await e.messages.update('general', a.seq, { deleted: true, by: 'alice', now: T0 });
+      expect(await e.messages.update('general', a.seq, { content: 'back', by: 'alice', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', a.seq, { deleted: true, by: 'alice', now: T0 })).toBeNull();
+      expect(await e.messages.update('general', 99, { content: 'x', by: 'alice', now: T0 })).toBeNull();
+      expect(await e.messages.update('elsewhere', 1, { content: 'x', by: 'alice', now: T0 })).toBeNull();
       expect((await e.messages.get('general', a.seq))?.deleted).toBe(true);
     });
 
     it('should keep a second edit as the visible content', async () => {
       const e = await make();
       const a = (await e.messages.append(input())).message;
-      await e.messages.update('general', a.seq, { content: 'v2', now: T0 + 1 });
-      await e.messages.update('general', a.seq, { content: 'v3', now: T0 + 2 });
-      expect(await e.messages.get('general', a.seq)).toEqual({ ...a, content: 'v3', editedAt: new Date(T0 + 2).toISOString() });
+      await e.messages.update('general', a.seq, { content: 'v2', by: 'alice', now: T0 + 1 });
+      await e.messages.update('general', a.seq, { content: 'v3', by: 'mod-mo', now: T0 + 2 });
+      expect(await e.messages.get('general', a.seq)).toEqual({ ...a, content: 'v3', editedAt: new Date(T0 + 2).toISOString(), editedBy: 'mod-mo' });
     });
 
     redisOnly('should give unique consecutive seqs to concurrent appends from two instances', async () => {
@@ -377,6 +377,29 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'j2', issuedAt: T0 })).toBe(false);
       expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'j-expired', issuedAt: T0 })).toBe(false);
       expect(await e.revocations.isRevoked({ userId: 'alice', issuedAt: T0 })).toBe(false);
+    });
+
+    it('should keep a permanent jti mark through expiry passes, and never shorten a mark on a second revocation', async () => {
+      const e = await make();
+      const now = Date.now();
+      await e.revocations.revokeJti('forever', null, now);
+      await e.revocations.revokeJti('long', now + 3_600_000, now);
+      await e.revocations.revokeJti('long', now + 1, now);
+      await e.revocations.revokeJti('forever', now + 1, now);
+      // Past the short expiry (the memory engine prunes by the given time, Redis by its own TTLs).
+      await new Promise((r) => setTimeout(r, 20));
+      await e.housekeeping.expireKeys(now + 60_000, { revocationRetentionMs: Infinity, leftRetentionMs: 60_000 });
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'long', issuedAt: T0 })).toBe(true);
+      await e.housekeeping.expireKeys(now + 400 * 86_400_000, { revocationRetentionMs: Infinity, leftRetentionMs: 60_000 });
+      expect(await e.revocations.isRevoked({ userId: 'alice', jti: 'forever', issuedAt: T0 })).toBe(true);
+    });
+
+    it('should keep per-user marks forever when the retention is Infinity', async () => {
+      const e = await make();
+      await e.revocations.revokeUser('dave', T0);
+      const { removed } = await e.housekeeping.expireKeys(T0 + 4000 * 86_400_000, { revocationRetentionMs: Infinity, leftRetentionMs: 60_000 });
+      expect(removed).toBe(0);
+      expect(await e.revocations.isRevoked({ userId: 'dave', issuedAt: T0 - 1 })).toBe(true);
     });
 
     it('should revoke every token of a user issued before a time, keeping the latest mark', async () => {
@@ -608,8 +631,8 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
     it('should re-trim histories to a lowered maximum and drop overlays of trimmed messages', async () => {
       const e = await make({ historyMaxLen: 20 });
       for (let i = 0; i < 12; i++) await e.messages.append(input({ channelId: 'hk' }));
-      await e.messages.update('hk', 2, { content: 'edited', now: T0 });
-      await e.messages.update('hk', 11, { content: 'kept edit', now: T0 });
+      await e.messages.update('hk', 2, { content: 'edited', by: 'alice', now: T0 });
+      await e.messages.update('hk', 11, { content: 'kept edit', by: 'alice', now: T0 });
       let cursor = '0';
       let trimmed = 0;
       do {

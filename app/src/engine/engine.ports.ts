@@ -61,6 +61,8 @@ export interface RangeResult {
 export interface MessagePatch {
   content?: string;
   deleted?: true;
+  /** Who edits or deletes (stored as editedBy / deletedBy). */
+  by: string;
   /** ms since epoch */
   now: number;
 }
@@ -69,7 +71,7 @@ export interface MessagePatch {
 export type BusEvent =
   | { kind: 'message:new'; message: ChatMessage }
   | { kind: 'message:updated'; message: ChatMessage }
-  | { kind: 'message:deleted'; channelId: string; messageId: string; seq: number };
+  | { kind: 'message:deleted'; channelId: string; messageId: string; seq: number; deletedBy: string };
 
 export interface MessageLog {
   append(input: AppendInput): Promise<AppendResult>;
@@ -102,8 +104,8 @@ export interface RevocationCheck {
 }
 
 export interface RevocationStore {
-  /** Revokes one token until its expiry (the entry is useless after it). */
-  revokeJti(jti: string, expiresAt: number, now: number): Promise<void>;
+  /** Revokes one token until `until` (ms), or forever when null. */
+  revokeJti(jti: string, until: number | null, now: number): Promise<void>;
   /** Revokes every token of the user issued before `before` (ms). */
   revokeUser(userId: string, before: number): Promise<void>;
   isRevoked(check: RevocationCheck): Promise<boolean>;
@@ -172,6 +174,11 @@ export interface Engine {
   readonly readCursors: ReadCursorStore;
   readonly notifications: NotificationInbox;
   readonly webhooks: WebhookQueue;
+  /**
+   * True when other gateway instances share this state and are reached through the Socket.IO
+   * adapter (inter-instance events are worth sending); false for one self-contained process.
+   */
+  readonly sharedAcrossInstances: boolean;
   /** Resolves when the backing store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
   /**

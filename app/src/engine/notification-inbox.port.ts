@@ -41,6 +41,8 @@ export interface NotificationInbox {
   markDelivered(userId: string, ids: string[], now: number): Promise<void>;
   /** Confirms the user's unacked records among `ids`; ids of other users are ignored. Returns how many changed. */
   ack(userId: string, ids: string[], now: number): Promise<number>;
+  /** The ids among `ids` that the user holds and has not acked (a batch sends only those). */
+  unackedAmong(userId: string, ids: string[]): Promise<string[]>;
   /** The user's unacked, unexpired records, oldest first. */
   unacked(userId: string, limit: number, now: number): Promise<StoredNotification[]>;
   /**

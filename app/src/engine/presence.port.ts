@@ -40,6 +40,8 @@ export interface PresenceStore {
   /** Sets the chosen status; returns the previous one and whether the user is online. */
   setStatus(userId: string, status: ChosenStatus, now: number): Promise<{ previous: ChosenStatus; online: boolean; lastSeen: number | null }>;
   get(userIds: string[]): Promise<PresenceRecord[]>;
+  /** Sockets the user holds on every instance (the MAX_SOCKETS_PER_USER check). */
+  socketCount(userId: string): Promise<number>;
   /** Records that one of the user's sockets joined the channel (the targets of the user's presence:changed). */
   trackChannel(userId: string, channelId: string): Promise<void>;
   /** Channels recorded for the user while online (may include channels since left; callers filter). */

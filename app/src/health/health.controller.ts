@@ -31,6 +31,7 @@ export class HealthController {
     try {
       await this.engine.ping();
     } catch {
+      // The reason is the answer: readiness reports it, and the engine logs its own connection errors.
       return 'engine_unreachable';
     }
     return null;

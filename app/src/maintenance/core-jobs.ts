@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { ENGINE, type Engine } from '../engine/engine.ports';
 import { MaintenanceRegistry } from './maintenance.registry';
+import { revocationRetentionMs } from '../auth/token-lifetime';
 
 /** Channels looked at per pass: bounds one run's Redis work whatever the number of channels. */
 const SCAN_BUDGET = 500;
@@ -39,7 +40,7 @@ export class CoreMaintenanceJobs implements OnModuleInit {
       name: 'key-expiry',
       intervalMs,
       run: (now) => this.engine.housekeeping.expireKeys(now, {
-        revocationRetentionMs: this.config.revocationRetentionMs,
+        revocationRetentionMs: revocationRetentionMs(this.config),
         leftRetentionMs: this.config.rejoinGraceMs,
       }),
     });

@@ -89,6 +89,8 @@ export class MaintenanceRegistry implements OnApplicationBootstrap, OnApplicatio
     } catch (err) {
       return this.record(job.name, 'failure', undefined, err);
     } finally {
+      // The lease expires on its own; a failed release only delays the next run, and the job's own
+      // outcome (recorded above) is what the operator needs to see.
       await this.engine.locks.release(lock, owner).catch(() => undefined);
     }
   }

@@ -56,7 +56,7 @@ export class MessagesService {
   async edit(user: AuthenticatedUser, p: MessageEditPayload): Promise<{ message: ChatMessage }> {
     const { seq } = await this.ownedMessage(user, p.channelId, p.messageId, 'message:edit:any');
     await this.rateLimits.check(user.userId, 'message:edit');
-    const message = await this.engine.messages.update(p.channelId, seq, { content: p.content, now: this.clock.now() });
+    const message = await this.engine.messages.update(p.channelId, seq, { content: p.content, by: user.userId, now: this.clock.now() });
     if (!message) throw new GatewayError('NOT_FOUND', 'message no longer retained');
     this.webhooks.emit('message.updated', { message, by: user.userId });
     return { message };
@@ -65,7 +65,7 @@ export class MessagesService {
   async delete(user: AuthenticatedUser, p: MessageDeletePayload): Promise<{ messageId: string }> {
     const { seq } = await this.ownedMessage(user, p.channelId, p.messageId, 'message:delete:any');
     await this.rateLimits.check(user.userId, 'message:delete');
-    const message = await this.engine.messages.update(p.channelId, seq, { deleted: true, now: this.clock.now() });
+    const message = await this.engine.messages.update(p.channelId, seq, { deleted: true, by: user.userId, now: this.clock.now() });
     if (!message) throw new GatewayError('NOT_FOUND', 'message no longer retained');
     this.webhooks.emit('message.deleted', { channelId: message.channelId, messageId: message.id, seq: message.seq, by: user.userId });
     return { messageId: message.id };

@@ -6,8 +6,8 @@ import { ERROR_CODES } from '../contracts/error-codes';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const CONNECT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Handshake refusals the client caused (bad, expired or revoked token, blocked IP, its own connect rate, its address's flood guard). */
-export const CLIENT_REFUSALS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'ip_flood'] as const;
+/** Handshake refusals the client caused (bad, expired or revoked token, blocked IP, its own connect rate, its address's flood guard, too many sockets of its user). */
+export const CLIENT_REFUSALS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'ip_flood', 'socket_limit'] as const;
 /** Handshake refusals the service caused: they burn the connection SLO's budget. */
 export const SERVER_REFUSALS = ['connection_limit', 'error'] as const;
 /** A draining pod refuses new handshakes on purpose (rollouts); neither side's fault. */

@@ -10,7 +10,7 @@ describe(NotificationBatcher.name, () => {
   const setup = () => {
     const flushed: Array<[string, string[]]> = [];
     const sizes: number[] = [];
-    const batcher = new NotificationBatcher((u, items) => flushed.push([u, items.map((x) => x.id)]), (n) => sizes.push(n));
+    const batcher = new NotificationBatcher((u, items) => { flushed.push([u, items.map((x) => x.id)]); }, (n) => sizes.push(n));
     return { batcher, flushed, sizes };
   };
 

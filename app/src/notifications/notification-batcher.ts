@@ -18,7 +18,7 @@ export class NotificationBatcher {
   private size = 0;
 
   constructor(
-    private readonly onFlush: (userId: string, items: GatewayNotification[]) => void,
+    private readonly onFlush: (userId: string, items: GatewayNotification[]) => void | Promise<void>,
     private readonly onSizeChange: (pending: number) => void,
     private readonly opts: BatcherOptions = DEFAULT_BATCHING,
   ) {}
@@ -35,22 +35,22 @@ export class NotificationBatcher {
     if (batch.items.length >= this.opts.maxItems) this.flush(userId);
   }
 
-  /** Sends every waiting batch now (drain, shutdown). */
-  flushAll(): void {
-    for (const userId of [...this.batches.keys()]) this.flush(userId);
+  /** Sends every waiting batch now (drain, shutdown); resolves once each was handed on. */
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.batches.keys()].map((userId) => this.flush(userId)));
   }
 
   get pending(): number {
     return this.size;
   }
 
-  private flush(userId: string): void {
+  private flush(userId: string): void | Promise<void> {
     const batch = this.batches.get(userId);
     if (!batch) return;
     clearTimeout(batch.timer);
     this.batches.delete(userId);
     this.resize(-batch.items.length);
-    this.onFlush(userId, batch.items);
+    return this.onFlush(userId, batch.items);
   }
 
   private resize(delta: number): void {

@@ -12,7 +12,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { Broadcaster } from '../socket/broadcaster';
 import { WebhookService } from '../webhooks/webhook.service';
-import { NotificationBatcher } from './notification-batcher';
+import { DEFAULT_BATCHING, NotificationBatcher } from './notification-batcher';
 
 export interface SendNotificationInput {
   userIds: string[];
@@ -60,8 +60,9 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy {
     private readonly rateLimits: RateLimitService,
   ) {
     this.batcher = new NotificationBatcher(
-      (userId, items) => this.deliver([{ userId, kind: 'batch', notifications: items }]),
+      (userId, items) => this.sendBatch(userId, items),
       (pending) => this.metrics.notificationsPending.set(pending),
+      { ...DEFAULT_BATCHING, windowMs: config.notifications.batchWindowMs },
     );
   }
 
@@ -75,8 +76,8 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Closing without a drain (tests, crash-free restarts) still sends what waits, while the adapter is up. */
-  onModuleDestroy(): void {
-    this.batcher.flushAll();
+  onModuleDestroy(): Promise<void> {
+    return this.batcher.flushAll();
   }
 
   /** Stores one record per user and sends it (at once or batched). Returns the ids, in `userIds` order. */
@@ -131,10 +132,29 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy {
     return { removed, undelivered: unacked.length, more: removed === EXPIRY_BATCH };
   }
 
+  /**
+   * A batch waits up to the window on this instance while the user may already have received its
+   * items by redelivery (on another instance) and acked them: only what is still unacked goes out,
+   * so "at least once" covers a lost ack, never a confirmed one.
+   */
+  private sendBatch(userId: string, items: GatewayNotification[]): Promise<void> {
+    return this.engine.notifications.unackedAmong(userId, items.map((n) => n.id)).then(
+      (ids) => {
+        const open = new Set(ids);
+        const left = items.filter((n) => open.has(n.id));
+        if (left.length > 0) this.deliver([{ userId, kind: 'batch', notifications: left }]);
+      },
+      (err) => {
+        // Store down: sending everything is the at-least-once side of the trade.
+        this.logger.warn('notification.batch_check_failed', { userId, err });
+        this.deliver([{ userId, kind: 'batch', notifications: items }]);
+      },
+    );
+  }
+
   /** One inter-instance message per call, however many users it carries. */
   private deliver(deliveries: DeliverMessage[]): void {
-    // The in-memory adapter has no other instance to tell (and warns on serverSideEmit).
-    if (this.engine.kind === 'redis') this.broadcaster.toOtherInstances(DELIVER_EVENT, { deliveries });
+    this.broadcaster.toOtherInstances(DELIVER_EVENT, { deliveries });
     for (const d of deliveries) this.deliverLocal(d);
   }
 

@@ -25,13 +25,12 @@ export class PresenceGateway {
 
   @OnEvent('presence:subscribe')
   async subscribe(socket: Socket) {
-    await this.presence.subscribe(contextOf(socket, this.config.instanceId));
-    return { ok: true };
+    return { ok: true, ...(await this.presence.subscribe(contextOf(socket, this.config.instanceId))) };
   }
 
   @OnEvent('presence:unsubscribe')
   async unsubscribe(socket: Socket) {
-    this.presence.unsubscribe(contextOf(socket, this.config.instanceId));
+    await this.presence.unsubscribe(contextOf(socket, this.config.instanceId));
     return { ok: true };
   }
 }

@@ -99,10 +99,13 @@ describe(PresenceService.name, () => {
   it('should join and leave presence:global on subscribe', async () => {
     const { service, ctx } = setup();
     const c = ctx('fay');
-    await service.subscribe(c);
-    expect(c.joined.has('presence:global')).toBe(true);
-    service.unsubscribe(c);
-    expect(c.joined.size).toBe(0);
+    expect(await service.subscribe(c)).toEqual({ scope: 'channels' });
+    expect(c.joined.has('presence:global')).toBe(false);
+    const a = ctx('gil');
+    expect(await service.subscribe({ ...a, user: { ...a.user, roles: ['admin'] } })).toEqual({ scope: 'all' });
+    expect(a.joined.has('presence:global')).toBe(true);
+    await service.unsubscribe(a);
+    expect(a.joined.size).toBe(0);
   });
 });
 

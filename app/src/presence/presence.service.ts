@@ -57,6 +57,7 @@ export class PresenceService {
       if (t.first && t.status !== 'invisible') this.announce(userId, 'offline', t.status, t.lastSeen, []);
       if (t.first) this.webhookOnline(userId, t.status);
     });
+    // Only an ordering barrier for disconnect; the caller of connected() gets (and logs) the failure itself.
     this.local.set(socketKey, { userId, registered: registered.catch(() => undefined) });
     this.localUsers.set(userId, (this.localUsers.get(userId) ?? 0) + 1);
     this.metrics.onlineUsers.set(this.localUsers.size);
@@ -89,11 +90,28 @@ export class PresenceService {
     return { status };
   }
 
-  /** `presence:get` for a socket (channel form needs the grant). */
+  /**
+   * `presence:get` for a socket. The channel form needs the grant; in the user form, users who
+   * share no channel with the caller look like users never seen (offline, lastSeen null), unless
+   * the caller is an admin or holds the `presence:all` claim.
+   */
   async get(user: AuthenticatedUser, p: PresenceGetPayload): Promise<{ users: PresenceEntry[] }> {
     await this.rateLimits.check(user.userId, 'presence:get');
     if ('channelId' in p && !canAccessChannel(user, p.channelId)) throw new GatewayError('FORBIDDEN', `no grant for channel ${p.channelId}`);
-    return this.query(p, user.userId);
+    const result = await this.query(p, user.userId);
+    if ('channelId' in p || seesAll(user)) return result;
+    const visible = await this.coMembers(user.userId);
+    return { users: result.users.map((u) => (u.userId === user.userId || visible.has(u.userId) ? u : { userId: u.userId, status: 'offline', lastSeen: null })) };
+  }
+
+  /** Users who are members of a channel the user is a member of now (bounded by MAX_TRACKED_CHANNELS). */
+  private async coMembers(userId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const channelId of await this.engine.presence.channelsOf(userId, MAX_TRACKED_CHANNELS)) {
+      if (!(await this.engine.membership.isMember(channelId, userId))) continue;
+      for (const member of await this.engine.membership.members(channelId, MAX_CHANNEL_PRESENCE)) out.add(member);
+    }
+    return out;
   }
 
   /** Presence of users or of a channel's members; `viewerId` null for backends (the server API). */
@@ -104,12 +122,20 @@ export class PresenceService {
     return { users: records.map((r) => presenceEntry(r, viewerId)) };
   }
 
-  async subscribe(ctx: SocketContext): Promise<void> {
+  /**
+   * Every user's presence:changed (the `presence:global` room) is for admins and holders of the
+   * `presence:all` claim; anyone else already hears the users they share a channel with through
+   * the channel rooms, so their subscription is scoped to that (`scope: 'channels'`).
+   */
+  async subscribe(ctx: SocketContext): Promise<{ scope: 'all' | 'channels' }> {
     await this.rateLimits.check(ctx.user.userId, 'presence:subscribe');
+    if (!seesAll(ctx.user)) return { scope: 'channels' };
     ctx.rooms.join(rooms.presenceGlobal);
+    return { scope: 'all' };
   }
 
-  unsubscribe(ctx: SocketContext): void {
+  async unsubscribe(ctx: SocketContext): Promise<void> {
+    await this.rateLimits.check(ctx.user.userId, 'presence:unsubscribe');
     ctx.rooms.leave(rooms.presenceGlobal);
   }
 
@@ -139,4 +165,8 @@ export class PresenceService {
     const member = await Promise.all(recorded.map((c) => this.engine.membership.isMember(c, userId)));
     return recorded.filter((_, i) => member[i]);
   }
+}
+
+function seesAll(user: AuthenticatedUser): boolean {
+  return user.roles.includes('admin') || user.presenceAll === true;
 }

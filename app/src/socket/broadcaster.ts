@@ -7,6 +7,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { rooms } from './rooms';
 
 type EventName = keyof ServerToClientEvents;
+
+/** Fan-out samples kept at most (a message whose bus event never came back must not stay forever). */
+export const RECEIVED_MAX = 10_000;
+/** A sample older than this is dropped: its message's fan-out is no longer worth measuring. */
+const RECEIVED_MAX_AGE_MS = 30_000;
 type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
@@ -19,14 +24,22 @@ type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 export class Broadcaster implements OnApplicationShutdown {
   private server: Server | null = null;
   private readonly pendingInstanceHandlers: Array<[string, (payload: Record<string, unknown>) => void]> = [];
-  /** receive time of messages sent through this instance, for the fan-out histogram */
+  /**
+   * Receive time of messages sent through this instance, for the fan-out histogram; oldest first
+   * (Map order), aged out past RECEIVED_MAX_AGE_MS and bounded to RECEIVED_MAX entries, so a
+   * burst drops only the oldest samples, never all of them.
+   */
   private readonly receivedAt = new Map<string, number>();
+
+  /** Other instances exist to reach through the adapter (the in-memory adapter would only warn). */
+  private readonly clustered: boolean;
 
   constructor(
     @Inject(ENGINE) engine: Engine,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     private readonly metrics: MetricsService,
   ) {
+    this.clustered = engine.sharedAcrossInstances;
     engine.messages.subscribe((e) => this.onBus(e));
   }
 
@@ -43,8 +56,24 @@ export class Broadcaster implements OnApplicationShutdown {
 
   /** Marks when a message was received so the fan-out latency can be measured at emit time. */
   markReceived(channelId: string, userId: string, clientMsgId: string): void {
-    this.receivedAt.set(`${channelId}\u0000${userId}\u0000${clientMsgId}`, performance.now());
-    if (this.receivedAt.size > 10_000) this.receivedAt.clear();
+    const now = performance.now();
+    const key = `${channelId}\u0000${userId}\u0000${clientMsgId}`;
+    this.receivedAt.delete(key);
+    this.receivedAt.set(key, now);
+    for (const [k, at] of this.receivedAt) {
+      if (this.receivedAt.size <= RECEIVED_MAX && now - at < RECEIVED_MAX_AGE_MS) break;
+      this.receivedAt.delete(k);
+    }
+  }
+
+  /** Fan-out samples waiting for their message (for tests of the bound). */
+  get pendingSamples(): number {
+    return this.receivedAt.size;
+  }
+
+  /** True while a sample for this message waits. */
+  hasSample(channelId: string, userId: string, clientMsgId: string): boolean {
+    return this.receivedAt.has(`${channelId}\u0000${userId}\u0000${clientMsgId}`);
   }
 
   toChannel<E extends EventName>(channelId: string, event: E, payload: PayloadOf<E>, exceptSocketId?: string): void {
@@ -59,6 +88,34 @@ export class Broadcaster implements OnApplicationShutdown {
 
   toSocket<E extends EventName>(socketId: string, event: E, payload: PayloadOf<E>): void {
     this.server?.to(socketId).emit(event as never, payload as never);
+  }
+
+  /**
+   * One socket of this instance, directly: no adapter round trip for what only it should get
+   * (connection:ready, auth:expired, `{entity}:error`).
+   */
+  toLocalSocket(socket: Pick<Socket, 'emit'>, event: string, payload: unknown): void {
+    socket.emit(event as never, payload as never);
+  }
+
+  /** Like toLocalSocket, by id; false when that socket is not (or no longer) connected here. */
+  toLocalSocketId(socketId: string, event: string, payload: unknown): boolean {
+    const socket = this.server?.of('/').sockets.get(socketId);
+    if (!socket?.connected) return false;
+    this.toLocalSocket(socket, event, payload);
+    return true;
+  }
+
+  /** `expire` for a socket of this instance, by id (nothing when it is gone). */
+  expireLocal(socketId: string): void {
+    const socket = this.server?.of('/').sockets.get(socketId);
+    if (socket) this.expire(socket);
+  }
+
+  /** Tells the client its token ran out, then closes the connection (the SDK reconnects with a new token). */
+  expire(socket: Pick<Socket, 'emit' | 'disconnect'>): void {
+    this.toLocalSocket(socket, 'auth:expired', { reason: 'token expired without auth:refresh' });
+    socket.disconnect(true);
   }
 
   /**
@@ -88,8 +145,7 @@ export class Broadcaster implements OnApplicationShutdown {
 
   /** Sends an event to every other instance (Socket.IO adapter `serverSideEmit`). */
   toOtherInstances(event: string, payload: Record<string, unknown>): void {
-    // The in-memory adapter (single instance, memory engine) has no other instances to tell.
-    if (this.server && this.server.of('/').adapter.constructor.name !== 'Adapter') this.server.serverSideEmit(event, payload);
+    if (this.server && this.clustered) this.server.serverSideEmit(event, payload);
   }
 
   /**
@@ -98,7 +154,7 @@ export class Broadcaster implements OnApplicationShutdown {
    */
   requestOthers(event: keyof InterServerEvents, payload: Record<string, unknown>): Promise<{ responses: unknown[]; complete: boolean }> {
     const server = this.server;
-    if (!server || server.of('/').adapter.constructor.name === 'Adapter') return Promise.resolve({ responses: [], complete: true });
+    if (!server || !this.clustered) return Promise.resolve({ responses: [], complete: true });
     return new Promise((resolve) => {
       server.serverSideEmit(event, payload, (err: Error | null, responses: unknown[]) => resolve({ responses: responses ?? [], complete: !err }));
     });
@@ -152,6 +208,7 @@ export class Broadcaster implements OnApplicationShutdown {
     try {
       count = (await server.in(room).fetchSockets()).length;
     } catch {
+      // Some instance did not answer in time: the count is unknown (null says so), the cut still happens below.
       count = null;
     }
     server.in(room).disconnectSockets(true);
@@ -177,7 +234,7 @@ export class Broadcaster implements OnApplicationShutdown {
       } else if (e.kind === 'message:updated') {
         server.local.to(rooms.channel(e.message.channelId)).emit('message:updated', e.message);
       } else {
-        server.local.to(rooms.channel(e.channelId)).emit('message:deleted', { channelId: e.channelId, messageId: e.messageId, seq: e.seq });
+        server.local.to(rooms.channel(e.channelId)).emit('message:deleted', { channelId: e.channelId, messageId: e.messageId, seq: e.seq, deletedBy: e.deletedBy });
       }
     } catch (err) {
       this.logger.error('broadcast.failed', { metadata: { kind: e.kind }, err });

@@ -19,7 +19,7 @@ export class ThreadsGateway {
   }
 
   @OnEvent('thread:leave')
-  leave(socket: Socket, p: ThreadPayload) {
-    return { ok: true, ...this.threads.leave(contextOf(socket, this.config.instanceId), p) };
+  async leave(socket: Socket, p: ThreadPayload) {
+    return { ok: true, ...(await this.threads.leave(contextOf(socket, this.config.instanceId), p)) };
   }
 }

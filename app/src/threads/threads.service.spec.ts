@@ -18,8 +18,8 @@ describe(ThreadsService.name, () => {
     expect(await service.join(ctx, { channelId: 'team-a', threadId: 't1' })).toEqual({ channelId: 'team-a', threadId: 't1' });
     expect([...joined]).toEqual(['thread:team-a:t1']);
     await expect(service.join(ctx, { channelId: 'private', threadId: 't1' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    expect(service.leave(ctx, { channelId: 'team-b', threadId: 't1' })).toEqual({ left: false });
-    expect(service.leave(ctx, { channelId: 'team-a', threadId: 't1' })).toEqual({ left: true });
+    expect(await service.leave(ctx, { channelId: 'team-b', threadId: 't1' })).toEqual({ left: false });
+    expect(await service.leave(ctx, { channelId: 'team-a', threadId: 't1' })).toEqual({ left: true });
     expect(joined.size).toBe(0);
   });
 });

@@ -22,7 +22,8 @@ export class ThreadsService {
     return { channelId: p.channelId, threadId: p.threadId };
   }
 
-  leave(ctx: SocketContext, p: ThreadPayload): { left: boolean } {
+  async leave(ctx: SocketContext, p: ThreadPayload): Promise<{ left: boolean }> {
+    await this.rateLimits.check(ctx.user.userId, 'thread:leave');
     const room = rooms.thread(p.channelId, p.threadId);
     if (!ctx.rooms.has(room)) return { left: false };
     ctx.rooms.leave(room);

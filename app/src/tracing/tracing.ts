@@ -33,5 +33,6 @@ export async function stopTracing(): Promise<void> {
   const s = sdk;
   sdk = null;
   enableSpans(false);
+  // Shutdown flushes spans to a collector that may be gone already; exiting must not wait on or fail for it.
   await s?.shutdown().catch(() => undefined);
 }

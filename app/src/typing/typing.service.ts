@@ -37,8 +37,11 @@ export class TypingService implements OnApplicationShutdown {
     }
     const key = keyOf(ctx.socketId, p.channelId, p.threadId);
     const running = this.active.get(key);
-    // Only starts are limited: stopping must always get through, or others would see a stuck indicator.
+    // A stop that ends a running indicator always gets through (bounded by the starts, and others
+    // must not see a stuck indicator); a stop with nothing running is relayed to the whole channel
+    // for nothing, so it has a bucket of its own.
     if (p.isTyping) await this.rateLimits.check(ctx.user.userId, 'user:typing');
+    else if (!running) await this.rateLimits.check(ctx.user.userId, 'user:typing_stop');
     if (running) clearTimeout(running.timer);
     if (!p.isTyping) {
       this.active.delete(key);

@@ -63,12 +63,15 @@ describe('messages', () => {
     const updated = next(other, 'message:updated');
     const edit = await call(author, 'message:edit', { channelId: 'edits', messageId: sent.messageId, content: 'v2' });
     expect(edit).toMatchObject({ ok: true, message: { content: 'v2', seq: sent.seq, editedAt: expect.any(String) } });
-    expect(await updated).toMatchObject({ id: sent.messageId, content: 'v2' });
+    expect(await updated).toMatchObject({ id: sent.messageId, content: 'v2', userId: 'gus', editedBy: 'gus' });
+    const modUpdated = next(other, 'message:updated');
     const modEdit = await call(mod, 'message:edit', { channelId: 'edits', messageId: sent.messageId, content: 'v3 (moderated)' });
     expect(modEdit.ok).toBe(true);
+    // The author stays the author; the event says who edited.
+    expect(await modUpdated).toMatchObject({ content: 'v3 (moderated)', userId: 'gus', editedBy: 'ida' });
     const deleted = next(author, 'message:deleted');
     expect(await call(mod, 'message:delete', { channelId: 'edits', messageId: sent.messageId })).toEqual({ ok: true, messageId: sent.messageId });
-    expect(await deleted).toEqual({ channelId: 'edits', messageId: sent.messageId, seq: sent.seq });
+    expect(await deleted).toEqual({ channelId: 'edits', messageId: sent.messageId, seq: sent.seq, deletedBy: 'ida' });
     expect(await call(author, 'message:edit', { channelId: 'edits', messageId: sent.messageId, content: 'v4' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(await call(author, 'message:delete', { channelId: 'edits', messageId: 'm-nope-1' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     const hist = await call(author, 'message:history', { channelId: 'edits' });

@@ -51,6 +51,9 @@ export function notificationInboxContract(make: () => Promise<Engine>): void {
     expect(await e.notifications.unacked('alice', 100, T0)).toEqual([b]);
     expect(await e.notifications.unacked('bob', 100, T0)).toEqual([c]);
     expect(await e.notifications.unacked('carol', 100, T0)).toEqual([]);
+    // A waiting batch keeps only what its user still has to ack (not other users' ids, not acked ones).
+    expect(await e.notifications.unackedAmong('alice', [a.id, b.id, c.id, 'unknown'])).toEqual([b.id]);
+    expect(await e.notifications.unackedAmong('bob', [c.id])).toEqual([c.id]);
   });
 
   it('should list unacked records oldest first, up to a limit, leaving out expired ones', async () => {

@@ -21,8 +21,9 @@ describe('presence across two gateway processes on one Redis', () => {
     await redis?.stop();
   });
 
+  // Watchers of every user's presence (presence:global) are admins; members only hear co-members.
   const on = async (gw: GatewayChild, sub: string, channelId?: string) => {
-    const s = await connect(gw.url, await signToken({ sub }));
+    const s = await connect(gw.url, await signToken({ sub, roles: sub.endsWith('-watch') ? ['admin'] : ['member'] }));
     if (channelId) expect(await call(s, 'channel:join', { channelId })).toMatchObject({ ok: true });
     return s;
   };

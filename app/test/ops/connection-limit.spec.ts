@@ -6,7 +6,7 @@ describe('connection limit', () => {
   afterEach(() => closeAll());
 
   it('should turn readiness false at 95% and refuse the 101st connection of an instance limited to 100', async () => {
-    const gw = await startTestGateway({ MAX_CONNECTIONS: '100', RATE_LIMIT_CONNECT_PER_IP: '100000', LOG_LEVEL: 'warn' });
+    const gw = await startTestGateway({ MAX_CONNECTIONS: '100', RATE_LIMIT_CONNECT_PER_IP: '100000', LOG_LEVEL: 'warn', MAX_SOCKETS_PER_USER: '1000' });
     try {
       const token = await signToken({ sub: 'crowd' });
       for (let i = 0; i < 94; i++) await connect(gw.url, token);

@@ -9,7 +9,7 @@ describe('graceful drain on SIGTERM', () => {
   let b: GatewayChild;
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const env = { REDIS_URL: redis.url, DRAIN_DELAY_MS: '1000', DRAIN_WINDOW_MS: '2000' };
+    const env = { REDIS_URL: redis.url, DRAIN_DELAY_MS: '1000', DRAIN_WINDOW_MS: '2000', MAX_SOCKETS_PER_USER: '1000' };
     [a, b] = await Promise.all([GatewayChild.start({ ...env, INSTANCE_ID: 'drain-a' }), GatewayChild.start({ ...env, INSTANCE_ID: 'drain-b' })]);
   }, 60_000);
   afterEach(() => closeAll());

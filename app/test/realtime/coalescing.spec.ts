@@ -13,7 +13,7 @@ const EVENTS = ['channel:member_joined', 'channel:member_left', 'presence:change
  */
 async function massReconnect(gw: Gw, n: number, channelId: string): Promise<number> {
   const tokens = await Promise.all(Array.from({ length: n }, (_, i) => signToken({ sub: `${channelId}-u${i}` })));
-  const observer = await connect(gw.url, await signToken({ sub: `${channelId}-observer` }));
+  const observer = await connect(gw.url, await signToken({ sub: `${channelId}-observer`, roles: ['admin'] }));
   await call(observer, 'channel:join', { channelId });
   await call(observer, 'presence:subscribe', {});
   const first = await Promise.all(tokens.map((t) => connect(gw.url, t)));

@@ -1,3 +1,4 @@
+import type { Role } from '../../src/contracts/events';
 import { startTestGateway } from '../support/gateway';
 import { call, closeAll, collect, connect, next, until } from '../support/clients';
 import { signToken } from '../support/tokens';
@@ -12,7 +13,8 @@ describe('presence', () => {
   afterEach(() => closeAll());
   afterAll(async () => gw.close());
 
-  const user = async (sub: string, channels = ['*']) => connect(gw.url, await signToken({ sub, channels }));
+  // Watchers of every user's presence (presence:global) are admins; members only hear co-members.
+  const user = async (sub: string, channels = ['*'], roles: Role[] = ['member']) => connect(gw.url, await signToken({ sub, channels, roles }));
   const api = async (method: string, path: string, body?: unknown, key = 'presence-test-key-0123456789') => {
     const res = await fetch(`${gw.url}/api/v1${path}`, {
       method,
@@ -23,8 +25,8 @@ describe('presence', () => {
   };
 
   it('should show a user online while any tab is connected and offline with lastSeen after the last one', async () => {
-    const watcher = await user('p-watch');
-    expect(await call(watcher, 'presence:subscribe')).toEqual({ ok: true });
+    const watcher = await user('p-watch', ['*'], ['admin']);
+    expect(await call(watcher, 'presence:subscribe')).toEqual({ ok: true, scope: 'all' });
     const online = next(watcher, 'presence:changed', (e) => e.userId === 'p-ann');
     const tab1 = await user('p-ann');
     expect(await online).toMatchObject({ userId: 'p-ann', status: 'online' });
@@ -49,7 +51,7 @@ describe('presence', () => {
   it('should send status changes to the user\u2019s channels and global subscribers, keep them across reconnects, and hide invisible users', async () => {
     const peer = await user('p-peer');
     await call(peer, 'channel:join', { channelId: 'p-room' });
-    const global = await user('p-global');
+    const global = await user('p-global', ['*'], ['admin']);
     await call(global, 'presence:subscribe');
     const bea = await user('p-bea');
     await call(bea, 'channel:join', { channelId: 'p-room' });
@@ -82,14 +84,14 @@ describe('presence', () => {
   });
 
   it('should stop global events after presence:unsubscribe', async () => {
-    const w = await user('p-unsub');
+    const w = await user('p-unsub', ['*'], ['admin']);
     await call(w, 'presence:subscribe');
     const got = collect(w, 'presence:changed');
     const first = next(w, 'presence:changed', (e) => e.userId === 'p-one');
     await user('p-one');
     await first;
     expect(await call(w, 'presence:unsubscribe')).toEqual({ ok: true });
-    const marker = await user('p-marker');
+    const marker = await user('p-marker', ['*'], ['admin']);
     await call(marker, 'presence:subscribe');
     const markerSaw = next(marker, 'presence:changed', (e) => e.userId === 'p-two');
     await user('p-two');
@@ -153,7 +155,7 @@ describe('presence', () => {
     expect((await api('POST', '/presence/reconcile', { dryRun: true })).body).toMatchObject({ ok: true, dryRun: true, added: 1, removed: 2 });
     expect((await gw.engine.presence.get(['p-rec']))[0].online).toBe(false);
 
-    const w = await user('p-rec-watch');
+    const w = await user('p-rec-watch', ['*'], ['admin']);
     await call(w, 'presence:subscribe');
     const ghostGone = next(w, 'presence:changed', (e) => e.userId === 'p-ghost' && e.status === 'offline');
     expect((await api('POST', '/presence/reconcile', {})).body).toMatchObject({ ok: true, dryRun: false, added: 1, removed: 2, orphaned: 1, complete: true });
@@ -165,7 +167,7 @@ describe('presence', () => {
   });
 
   it('should register the socket before connection:ready so that others see it at once', async () => {
-    const other = await user('p-other');
+    const other = await user('p-other', ['*'], ['admin']);
     for (let i = 0; i < 5; i++) {
       const s = await user(`p-fast-${i}`);
       expect((await call(other, 'presence:get', { userIds: [`p-fast-${i}`] })).users[0].status).toBe('online');

@@ -80,12 +80,12 @@ export class MemoryMessageLog implements MessageLog {
     if (!s || idx < 0 || s.messages[idx].deleted) return null;
     const editedAt = new Date(patch.now).toISOString();
     const updated: ChatMessage = patch.deleted
-      ? { ...s.messages[idx], content: '', deleted: true, editedAt }
-      : { ...s.messages[idx], content: patch.content ?? s.messages[idx].content, editedAt };
+      ? { ...s.messages[idx], content: '', deleted: true, editedAt, deletedBy: patch.by }
+      : { ...s.messages[idx], content: patch.content ?? s.messages[idx].content, editedAt, editedBy: patch.by };
     s.messages[idx] = updated;
     this.listener?.(
       patch.deleted
-        ? { kind: 'message:deleted', channelId, messageId: updated.id, seq }
+        ? { kind: 'message:deleted', channelId, messageId: updated.id, seq, deletedBy: patch.by }
         : { kind: 'message:updated', message: updated },
     );
     return updated;

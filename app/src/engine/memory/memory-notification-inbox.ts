@@ -55,6 +55,11 @@ export class MemoryNotificationInbox implements NotificationInbox {
     return acked;
   }
 
+  async unackedAmong(userId: string, ids: string[]): Promise<string[]> {
+    const records = this.users.get(userId)?.records;
+    return ids.filter((id) => { const r = records?.get(id); return r !== undefined && r.state !== 'acked'; });
+  }
+
   async unacked(userId: string, limit: number, now: number): Promise<StoredNotification[]> {
     const out: StoredNotification[] = [];
     for (const r of this.users.get(userId)?.records.values() ?? []) {

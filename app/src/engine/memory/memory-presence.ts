@@ -49,6 +49,10 @@ export class MemoryPresence implements PresenceStore {
     });
   }
 
+  async socketCount(userId: string): Promise<number> {
+    return this.users.get(userId)?.sockets.size ?? 0;
+  }
+
   async trackChannel(userId: string, channelId: string): Promise<void> {
     const channels = this.user(userId).channels;
     if (channels.size < MAX_TRACKED_CHANNELS) channels.add(channelId);

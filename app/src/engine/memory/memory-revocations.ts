@@ -4,8 +4,9 @@ export class MemoryRevocations implements RevocationStore {
   private readonly jtis = new Map<string, number>();
   private readonly users = new Map<string, number>();
 
-  async revokeJti(jti: string, expiresAt: number, now: number): Promise<void> {
-    if (expiresAt > now) this.jtis.set(jti, expiresAt);
+  async revokeJti(jti: string, until: number | null, now: number): Promise<void> {
+    const expiry = until ?? Infinity;
+    if (expiry > now) this.jtis.set(jti, Math.max(expiry, this.jtis.get(jti) ?? 0));
   }
 
   async revokeUser(userId: string, before: number): Promise<void> {
@@ -20,7 +21,8 @@ export class MemoryRevocations implements RevocationStore {
 
   /**
    * Forgets jti entries whose tokens have expired anyway, and per-user marks older than
-   * `userRetentionMs` (longer than any token lifetime, so every token they covered is expired).
+   * `userRetentionMs` (longer than any token lifetime, so every token they covered is expired;
+   * Infinity keeps them).
    */
   prune(now: number, userRetentionMs = Infinity): number {
     let n = 0;

@@ -38,6 +38,8 @@ export class MemoryEngine implements Engine {
     this.housekeeping = new MemoryHousekeeping(this.messages, this.rateLimiter, this.revocations, this.membership);
   }
 
+  readonly sharedAcrossInstances = false;
+
   async ping(): Promise<void> {}
 
   async createAdapterClients(): Promise<null> {

@@ -57,7 +57,7 @@ return {0, json}
 
 /**
  * KEYS: log, edits
- * ARGV: bus, seq, kind ('edit' | 'delete'), content, editedAt
+ * ARGV: bus, seq, kind ('edit' | 'delete'), content, editedAt, by (editedBy / deletedBy)
  * Returns the merged message JSON, or nil when the message is not retained or already deleted.
  */
 export const UPDATE_LUA = `
@@ -73,16 +73,16 @@ local prior = redis.call('HGET', KEYS[2], ARGV[2])
 if prior and cjson.decode(prior).deleted then return nil end
 local overlay
 if ARGV[3] == 'delete' then
-  overlay = { content = '', deleted = true, editedAt = ARGV[5] }
+  overlay = { content = '', deleted = true, editedAt = ARGV[5], deletedBy = ARGV[6] }
 else
-  overlay = { content = ARGV[4], editedAt = ARGV[5] }
+  overlay = { content = ARGV[4], editedAt = ARGV[5], editedBy = ARGV[6] }
 end
 redis.call('HSET', KEYS[2], ARGV[2], cjson.encode(overlay))
 local msg = cjson.decode(base)
 for k, v in pairs(overlay) do msg[k] = v end
 local json = cjson.encode(msg)
 if ARGV[3] == 'delete' then
-  redis.call('PUBLISH', ARGV[1], cjson.encode({ kind = 'message:deleted', channelId = msg.channelId, messageId = msg.id, seq = msg.seq }))
+  redis.call('PUBLISH', ARGV[1], cjson.encode({ kind = 'message:deleted', channelId = msg.channelId, messageId = msg.id, seq = msg.seq, deletedBy = ARGV[6] }))
 else
   redis.call('PUBLISH', ARGV[1], '{"kind":"message:updated","message":' .. json .. '}')
 end

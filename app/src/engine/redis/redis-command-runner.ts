@@ -10,12 +10,27 @@ export type CommandObserver = (command: string, seconds: number, ok: boolean) =>
  */
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS)\b/;
 
+/**
+ * Errors ioredis raises when the connection, not the command, failed: closed or not yet open,
+ * not writeable (no offline queue), timed out, retries exhausted, or a socket-level errno.
+ */
+const CONNECTION_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|connect E|read E|write E|getaddrinfo E|Failed to refresh slots cache|None of the sentinels|All sentinels are unreachable)/;
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True only when the store could not serve: connection-class failures and the replies above.
+ * Anything else (a TypeError in engine code, a script error, corrupt data) is a bug: it stays
+ * itself and reaches the client as INTERNAL_ERROR, logged once with its stack where it is
+ * answered, so a bug is never retried as if Redis were down.
+ */
 export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (err instanceof EngineUnavailableError) return true;
   if (err.name === 'ReplyError') return UNAVAILABLE_REPLIES.test(err.message);
-  // Everything else ioredis throws is about the connection: closed, not writeable, timed out, retries exhausted.
-  return true;
+  if (err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return CONNECTION_MESSAGES.test(err.message);
 }
 
 /**

@@ -48,6 +48,7 @@ export class RedisHousekeeping implements HousekeepingStore {
   expireKeys(now: number, opts: { revocationRetentionMs: number; leftRetentionMs: number }): Promise<{ removed: number }> {
     return this.runner.run('housekeeping_expire', async () => {
       // jti keys, idempotency keys and rate buckets carry TTLs; only sorted-set marks need help.
+      if (!Number.isFinite(opts.revocationRetentionMs)) return { removed: 0 };
       const removed = Number(await this.redis.zremrangebyscore(this.keys.revokedUsers, '-inf', now - opts.revocationRetentionMs));
       return { removed };
     });
@@ -76,6 +77,7 @@ export class RedisHousekeeping implements HousekeepingStore {
     try {
       return { id, at: Date.parse((JSON.parse(fields[fields.indexOf('m') + 1]) as { createdAt: string }).createdAt) };
     } catch {
+      // An unreadable newest entry counts as old: orphan-cleanup may drop the channel, which is what it is for.
       return { id, at: 0 };
     }
   }

@@ -92,7 +92,7 @@ export class RedisMessageLog implements MessageLog {
     return this.runner.run('update', async () => {
       const json = await this.scripts.sgUpdate(
         this.keys.log(channelId), this.keys.edits(channelId),
-        this.keys.bus, seq, patch.deleted ? 'delete' : 'edit', patch.content ?? '', new Date(patch.now).toISOString(),
+        this.keys.bus, seq, patch.deleted ? 'delete' : 'edit', patch.content ?? '', new Date(patch.now).toISOString(), patch.by,
       );
       // nil (not retained, or already deleted) arrives as null.
       return json ? (JSON.parse(json) as ChatMessage) : null;

@@ -79,6 +79,20 @@ export class RedisNotificationInbox implements NotificationInbox {
     )));
   }
 
+  unackedAmong(userId: string, ids: string[]): Promise<string[]> {
+    return this.runner.run('notification_unacked_among', async () => {
+      if (ids.length === 0) return [];
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.zscore(this.keys.notificationInbox(userId, 'unacked'), id);
+      const replies = (await pipeline.exec()) ?? [];
+      return ids.filter((_, i) => {
+        const [err, score] = replies[i] ?? [];
+        if (err) throw err;
+        return score !== null && score !== undefined;
+      });
+    });
+  }
+
   unacked(userId: string, limit: number, now: number): Promise<StoredNotification[]> {
     return this.runner.run('notification_unacked', async () => {
       const ids = await this.redis.zrange(this.keys.notificationInbox(userId, 'unacked'), '0', String(limit - 1));

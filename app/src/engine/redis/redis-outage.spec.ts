@@ -59,7 +59,7 @@ describe('RedisEngine outage', () => {
   const portCalls: Array<[string, () => Promise<unknown>]> = [
     ['messages.append', () => engine.messages.append({ channelId: 'c', userId: 'u', content: 'x', clientMsgId: 'm2', now: T0 })],
     ['messages.get', () => engine.messages.get('c', 1)],
-    ['messages.update', () => engine.messages.update('c', 1, { content: 'y', now: T0 })],
+    ['messages.update', () => engine.messages.update('c', 1, { content: 'y', by: 'alice', now: T0 })],
     ['messages.range', () => engine.messages.range('c', { limit: 10 })],
     ['messages.range (thread)', () => engine.messages.range('c', { limit: 10, threadId: 't' })],
     ['messages.meta', () => engine.messages.meta('c')],

@@ -94,6 +94,10 @@ export class RedisPresence implements PresenceStore {
     });
   }
 
+  socketCount(userId: string): Promise<number> {
+    return this.runner.run('presence_socket_count', () => this.redis.scard(this.userKey(userId, 'sockets')));
+  }
+
   trackChannel(userId: string, channelId: string): Promise<void> {
     return this.runner.run('presence_track_channel', async () => {
       await this.scripts.sgPresenceTrackChannel(this.userKey(userId, 'channels'), channelId, this.opts.maxTrackedChannels, this.opts.retentionMs);

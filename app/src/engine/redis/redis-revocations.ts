@@ -3,6 +3,13 @@ import type { RevocationCheck, RevocationStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisKeys } from './redis-keys';
 
+/** A second revocation never shortens a mark, nor turns a permanent one (PTTL -1) into a timed one. */
+const EXTEND_LUA = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -1 or ttl >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+return 1`;
+
 /**
  * Revoked token ids are keys that expire with their tokens; per-user "revoked before" marks live in
  * one sorted set (ZADD GT keeps the latest). Both share a hash tag so one pipeline reads both.
@@ -10,10 +17,15 @@ import type { RedisKeys } from './redis-keys';
 export class RedisRevocations implements RevocationStore {
   constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
 
-  revokeJti(jti: string, expiresAt: number, now: number): Promise<void> {
+  revokeJti(jti: string, until: number | null, now: number): Promise<void> {
     return this.runner.run('revoke_jti', async () => {
-      const ttlMs = Math.ceil(expiresAt - now);
-      if (ttlMs > 0) await this.redis.set(this.keys.revokedJti(jti), '1', 'PX', ttlMs);
+      const key = this.keys.revokedJti(jti);
+      if (until === null) {
+        await this.redis.set(key, '1');
+        return;
+      }
+      const ttlMs = Math.ceil(until - now);
+      if (ttlMs > 0) await this.redis.eval(EXTEND_LUA, 1, key, ttlMs);
     });
   }
 

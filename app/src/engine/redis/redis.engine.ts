@@ -52,6 +52,7 @@ const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(tim
  */
 export class RedisEngine implements Engine {
   readonly kind = 'redis' as const;
+  readonly sharedAcrossInstances = true;
   /** The command client. */
   readonly redis: Redis;
   readonly messages: RedisMessageLog;

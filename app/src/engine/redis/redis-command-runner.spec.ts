@@ -1,0 +1,41 @@
+import Redis from 'ioredis';
+import { RedisServer } from '../../../test/support/redis-server';
+import { EngineUnavailableError, toErrorBody } from '../../common/gateway-error';
+import { RedisCommandRunner } from './redis-command-runner';
+import { RedisEngine } from './redis.engine';
+import { RedisKeys } from './redis-keys';
+
+/** A bug is INTERNAL_ERROR, an outage UNAVAILABLE (issue 17, point 9), against a real redis-server. */
+describe(RedisCommandRunner.name, () => {
+  let server: RedisServer;
+  beforeAll(async () => { server = await RedisServer.start(); });
+  afterAll(async () => server?.stop());
+
+  it('should leave a TypeError in engine code as it is (INTERNAL_ERROR), not UNAVAILABLE', async () => {
+    const runner = new RedisCommandRunner(1000);
+    const bug = runner.run('buggy', async () => (undefined as unknown as { x: number }).x);
+    await expect(bug).rejects.toBeInstanceOf(TypeError);
+    expect(toErrorBody(await bug.catch((e) => e)).code).toBe('INTERNAL_ERROR');
+  });
+
+  it('should answer INTERNAL_ERROR when stored data is corrupt, and UNAVAILABLE when the connection is closed', async () => {
+    const engine = await RedisEngine.connect({ url: server.url, keyPrefix: 'runner', historyMaxLen: 10, idempotencyTtlSec: 60, engineTimeoutMs: 1000, rejoinGraceMs: 1000 });
+    const raw = new Redis(server.url);
+    try {
+      const keys = new RedisKeys('runner');
+      await raw.set(keys.notificationOwner('ntf_corrupt'), 'mallory');
+      await raw.hset(keys.notificationInbox('mallory', 'data'), 'ntf_corrupt', '{not json');
+      await raw.hset(keys.notificationInbox('mallory', 'state'), 'ntf_corrupt', 'pending,,');
+      const corrupt = await engine.notifications.get('ntf_corrupt', Date.now()).catch((e: unknown) => e);
+      expect(corrupt).not.toBeInstanceOf(EngineUnavailableError);
+      expect(toErrorBody(corrupt).code).toBe('INTERNAL_ERROR');
+
+      engine.redis.disconnect();
+      const down = await engine.notifications.get('ntf_corrupt', Date.now()).catch((e: unknown) => e);
+      expect(toErrorBody(down).code).toBe('UNAVAILABLE');
+    } finally {
+      raw.disconnect();
+      await engine.close();
+    }
+  });
+});
