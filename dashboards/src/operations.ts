@@ -178,6 +178,17 @@ export function operationsDashboard(): dashboard.Dashboard {
             runbooks: ['SocketGatewayAuthFailureSpike'],
           }),
           timeSeries({
+            title: 'Invalid frames',
+            description: 'Well-formed frames sockets should not send (payloads refused by schema, events with no handler) per second, by kind, and the sockets disconnected for sending too many in a minute. A sustained rate usually means an outdated or hostile client.',
+            unit: 'ops',
+            min: 0,
+            queries: [
+              { expr: `sum by (kind) (rate(socket_gateway_invalid_frames_total{${GW}}[$__rate_interval]))`, legend: '{{kind}}' },
+              { expr: `sum(rate(socket_gateway_invalid_frame_disconnects_total{${GW}}[$__rate_interval]))`, legend: 'disconnected' },
+            ],
+            width: 24,
+          }),
+          timeSeries({
             title: 'Pending notifications',
             description: 'Notifications waiting in each pod\'s batches. Healthy drains to near 0 between flushes; steady growth above 100 raises an alert.',
             unit: 'short',

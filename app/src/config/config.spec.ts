@@ -12,7 +12,8 @@ describe('loadConfig', () => {
       demoPage: false, trustProxy: false,
     });
     expect(c.rateLimits).toEqual({
-      'message:send': 60, 'user:typing': 10, 'presence:update': 30, 'channel:join': 10, 'channel:rejoin': 300, default: 100, connectPerIp: 600, connectPerUser: 10,
+      'message:send': 60, 'user:typing': 10, 'user:typing_stop': 30, 'auth:refresh': 10, 'presence:update': 30, 'channel:join': 10, 'channel:rejoin': 300, default: 100,
+      connectPerIp: 600, connectPerUser: 10,
     });
   });
 

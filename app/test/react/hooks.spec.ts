@@ -109,6 +109,9 @@ describe('@socket-gateway/react', () => {
     await bob.connect();
     await bob.subscribe(ch);
     const alice = client('alice');
+    // Presence is private to co-members: alice sees bob's status once they share the channel.
+    await alice.connect();
+    await alice.subscribe(ch);
     const { result } = renderHook(() => ({ presence: usePresence(['bob']), byChannel: usePresence(ch), typing: useTyping(ch), channel: useChannel(ch) }), { wrapper: wrapper(alice) });
     await waitFor(() => expect(result.current.presence.bob?.status).toBe('online'));
     await waitFor(() => expect(result.current.channel.status).toBe('subscribed'));

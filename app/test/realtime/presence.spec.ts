@@ -109,10 +109,12 @@ describe('presence', () => {
     ]) {
       expect(await call(s, 'presence:get', bad)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
     }
+    // A second socket: ten invalid frames in a minute disconnect one (MAX invalid frames guard).
+    const s2 = await user('p-limited-2', ['mine']);
     for (const bad of [{ status: 'offline' }, { status: 'busy' }, {}, { status: 'away', extra: 1 }, 'away']) {
-      expect(await call(s, 'presence:update', bad)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
+      expect(await call(s2, 'presence:update', bad)).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
     }
-    expect(await call(s, 'presence:subscribe', { extra: true })).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
+    expect(await call(s2, 'presence:subscribe', { extra: true })).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
   });
 
   it('should rate-limit presence:update', async () => {
