@@ -4,6 +4,7 @@ import type { InterServerEvents, ServerToClientEvents } from '../contracts/event
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type BusEvent, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
+import { ChannelFollows } from './channel-follows';
 import { rooms } from './rooms';
 
 type EventName = keyof ServerToClientEvents;
@@ -11,9 +12,9 @@ type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
  * The single emission point: only this class emits to rooms. Channel message events come from
- * the engine's ordered bus and are emitted to local sockets only (every instance receives the
- * bus), which keeps a channel's messages in seq order on every instance; everything else goes
- * through the Socket.IO adapter to every instance.
+ * the engine's ordered per-channel topics and are emitted to local sockets only (each instance
+ * follows the channels it has sockets in), which keeps a channel's messages in seq order on every
+ * instance; everything else goes through the Socket.IO adapter.
  */
 @Injectable()
 export class Broadcaster implements OnApplicationShutdown {
@@ -21,6 +22,7 @@ export class Broadcaster implements OnApplicationShutdown {
   private readonly pendingInstanceHandlers: Array<[string, (payload: Record<string, unknown>) => void]> = [];
   /** receive time of messages sent through this instance, for the fan-out histogram */
   private readonly receivedAt = new Map<string, number>();
+  private readonly follows: ChannelFollows;
 
   constructor(
     @Inject(ENGINE) engine: Engine,
@@ -28,6 +30,7 @@ export class Broadcaster implements OnApplicationShutdown {
     private readonly metrics: MetricsService,
   ) {
     engine.messages.subscribe((e) => this.onBus(e));
+    this.follows = new ChannelFollows(engine.messages, logger);
   }
 
   /** Timers that fire after shutdown (coalescing, batches) must not write to closed connections. */
@@ -37,6 +40,7 @@ export class Broadcaster implements OnApplicationShutdown {
 
   attach(server: Server): void {
     this.server = server;
+    this.follows.watch(server.of('/').adapter);
     this.metrics.roomsSource = () => this.roomCount();
     for (const [event, handler] of this.pendingInstanceHandlers.splice(0)) server.on(event as never, handler as never);
   }

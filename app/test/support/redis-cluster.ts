@@ -67,7 +67,7 @@ export class RedisClusterHarness {
   async primaryFor(key: string): Promise<RedisProcess> {
     const any = this.running();
     const slot = await any.admin((r) => r.cluster('KEYSLOT', key) as Promise<number>);
-    const ranges = await any.admin((r) => r.cluster('SLOTS') as Promise<Array<[number, number, [string, number]]>>);
+    const ranges = await any.admin((r) => r.cluster('SLOTS'));
     const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
     const node = this.nodes.find((n) => n.port === owner?.[2][1] && n.running);
     if (!node) throw new Error(`no running primary serves slot ${slot}`);

@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import type { RevocationCheck, RevocationStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 /**
@@ -8,7 +8,7 @@ import type { RedisKeys } from './redis-keys';
  * one sorted set (ZADD GT keeps the latest). Both share a hash tag so one pipeline reads both.
  */
 export class RedisRevocations implements RevocationStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
 
   revokeJti(jti: string, expiresAt: number, now: number): Promise<void> {
     return this.runner.run('revoke_jti', async () => {

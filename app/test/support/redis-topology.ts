@@ -1,0 +1,80 @@
+import Redis from 'ioredis';
+import type { RedisNode, RedisTopology } from '../../src/config/redis-config';
+import { RedisClusterHarness } from './redis-cluster';
+import { RedisSentinelHarness, SENTINEL_GROUP } from './redis-sentinel';
+import { RedisServer } from './redis-server';
+
+export type TopologyMode = RedisTopology['mode'];
+
+/** One Redis topology started by a test file: how engines and gateways reach it, and admin helpers. */
+export interface RedisTopologyHarness {
+  readonly mode: TopologyMode;
+  /** What RedisEngine takes. */
+  readonly topology: RedisTopology;
+  /** What a gateway process takes (REDIS_MODE and its companions). */
+  readonly env: Record<string, string>;
+  /** Deletes every key on every primary. */
+  flushAll(): Promise<void>;
+  /** SCRIPT FLUSH on every primary: the next script call meets NOSCRIPT. */
+  flushScripts(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const TOPOLOGIES: readonly TopologyMode[] = ['standalone', 'sentinel', 'cluster'];
+
+function parse(seeds: string): RedisNode[] {
+  return seeds.split(',').map((s) => ({ host: s.split(':')[0], port: Number(s.split(':')[1]) }));
+}
+
+export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopologyHarness> {
+  if (mode === 'standalone') {
+    const server = await RedisServer.start();
+    const admin = new RedisServerAdmin(server);
+    return {
+      mode,
+      topology: { mode, url: server.url },
+      env: { REDIS_URL: server.url },
+      flushAll: () => admin.run((r) => r.flushall()),
+      flushScripts: () => admin.run((r) => r.script('FLUSH')),
+      stop: () => server.stop(),
+    };
+  }
+  if (mode === 'sentinel') {
+    const set = await RedisSentinelHarness.start();
+    return {
+      mode,
+      topology: { mode, sentinels: parse(set.seeds), name: SENTINEL_GROUP, sentinelPassword: null, password: null, tls: false },
+      env: { REDIS_MODE: 'sentinel', REDIS_SENTINELS: set.seeds, REDIS_SENTINEL_NAME: SENTINEL_GROUP },
+      flushAll: () => set.flushAll(),
+      flushScripts: async () => {
+        await Promise.all(set.data.filter((n) => n.running).map((n) => n.admin((r) => r.script('FLUSH'))));
+      },
+      stop: () => set.stop(),
+    };
+  }
+  const cluster = await RedisClusterHarness.start();
+  return {
+    mode,
+    topology: { mode, nodes: parse(cluster.seeds), password: null, tls: false },
+    env: { REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: cluster.seeds },
+    flushAll: () => cluster.flushAll(),
+    flushScripts: async () => {
+      await Promise.all(cluster.nodes.filter((n) => n.running).map((n) => n.admin((r) => r.script('FLUSH'))));
+    },
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Short-lived admin connections to a standalone server. */
+class RedisServerAdmin {
+  constructor(private readonly server: RedisServer) {}
+
+  async run(fn: (r: Redis) => Promise<unknown>): Promise<void> {
+    const r = new Redis(this.server.url, { maxRetriesPerRequest: 0 });
+    try {
+      await fn(r);
+    } finally {
+      r.disconnect();
+    }
+  }
+}
