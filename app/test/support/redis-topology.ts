@@ -17,6 +17,13 @@ export interface RedisTopologyHarness {
   flushAll(): Promise<void>;
   /** SCRIPT FLUSH on every primary: the next script call meets NOSCRIPT. */
   flushScripts(): Promise<void>;
+  /**
+   * SIGKILLs the primary holding `key` (the only node when standalone) and resolves with the
+   * moment of the kill; a replica takes over on Sentinel and Cluster.
+   */
+  killPrimaryOf(key: string): Promise<number>;
+  /** Connections subscribed to a pub/sub topic (PUBSUB NUMSUB; SHARDNUMSUB on the slot's primary of a Cluster). */
+  subscribers(topic: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +43,17 @@ export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopol
       env: { REDIS_URL: server.url },
       flushAll: () => admin.run((r) => r.flushall()),
       flushScripts: () => admin.run((r) => r.script('FLUSH')),
+      subscribers: async (topic) => {
+        let count = 0;
+        await admin.run(async (r) => {
+          count = Number(((await r.pubsub('NUMSUB', topic)) as unknown[])[1]);
+        });
+        return count;
+      },
+      killPrimaryOf: async () => {
+        await server.kill();
+        return Date.now();
+      },
       stop: () => server.stop(),
     };
   }
@@ -49,6 +67,11 @@ export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopol
       flushScripts: async () => {
         await Promise.all(set.data.filter((n) => n.running).map((n) => n.admin((r) => r.script('FLUSH'))));
       },
+      subscribers: async (topic) => (await set.primary()).admin(async (r) => Number(((await r.pubsub('NUMSUB', topic)) as unknown[])[1])),
+      killPrimaryOf: async () => {
+        await (await set.primary()).kill();
+        return Date.now();
+      },
       stop: () => set.stop(),
     };
   }
@@ -60,6 +83,11 @@ export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopol
     flushAll: () => cluster.flushAll(),
     flushScripts: async () => {
       await Promise.all(cluster.nodes.filter((n) => n.running).map((n) => n.admin((r) => r.script('FLUSH'))));
+    },
+    subscribers: async (topic) => (await cluster.primaryFor(topic)).admin(async (r) => Number(((await r.pubsub('SHARDNUMSUB', topic)) as unknown[])[1])),
+    killPrimaryOf: async (key) => {
+      await (await cluster.primaryFor(key)).kill();
+      return Date.now();
     },
     stop: () => cluster.stop(),
   };
