@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import type { RedisNode, RedisTopology } from '../../src/config/redis-config';
 import { RedisClusterHarness } from './redis-cluster';
+import { waitUntil } from './redis-process';
 import { RedisSentinelHarness, SENTINEL_GROUP } from './redis-sentinel';
 import { RedisServer } from './redis-server';
 
@@ -22,6 +23,12 @@ export interface RedisTopologyHarness {
    * moment of the kill; a replica takes over on Sentinel and Cluster.
    */
   killPrimaryOf(key: string): Promise<number>;
+  /**
+   * Waits until a replica has taken over `key`'s slot (or the sentinels named a new primary),
+   * then restarts the killed node, which rejoins as a replica (as Kubernetes would restart the
+   * pod). Resolves with the moment the new primary was seen.
+   */
+  failoverAndRestart(key: string, timeoutMs: number): Promise<number>;
   /** Connections subscribed to a pub/sub topic (PUBSUB NUMSUB; SHARDNUMSUB on the slot's primary of a Cluster). */
   subscribers(topic: string): Promise<number>;
   stop(): Promise<void>;
@@ -54,6 +61,10 @@ export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopol
         await server.kill();
         return Date.now();
       },
+      failoverAndRestart: async () => {
+        await server.restart();
+        return Date.now();
+      },
       stop: () => server.stop(),
     };
   }
@@ -72,6 +83,12 @@ export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopol
         await (await set.primary()).kill();
         return Date.now();
       },
+      failoverAndRestart: async (_key, timeoutMs) => {
+        await waitUntil(async () => (await set.primary()).running, timeoutMs, 'Sentinel failover');
+        const at = Date.now();
+        await Promise.all(set.data.filter((n) => !n.running).map((n) => n.start()));
+        return at;
+      },
       stop: () => set.stop(),
     };
   }
@@ -88,6 +105,12 @@ export async function startRedisTopology(mode: TopologyMode): Promise<RedisTopol
     killPrimaryOf: async (key) => {
       await (await cluster.primaryFor(key)).kill();
       return Date.now();
+    },
+    failoverAndRestart: async (key, timeoutMs) => {
+      await waitUntil(async () => (await cluster.primaryFor(key)).running, timeoutMs, 'Cluster failover');
+      const at = Date.now();
+      await Promise.all(cluster.nodes.filter((n) => !n.running).map((n) => n.start()));
+      return at;
     },
     stop: () => cluster.stop(),
   };
