@@ -72,9 +72,10 @@ describe.each(['sentinel', 'cluster'] as const)('chaos: Redis %s primary killed 
     const counts = ledger.report(`redis-${mode}-failover`);
     console.log(`[chaos redis-${mode}-failover] replica promoted ${promotedAt - killedAt} ms after the kill, sends acked again after ${resumedAt - killedAt} ms (killed node restarted as a replica); probes refused meanwhile=${refusals.length} (slowest ${Math.max(0, ...refusals.map((r) => r.ms))} ms)`);
     expect(gws.map((g) => g.exitCode)).toEqual([null, null]);
+    // A send makes two engine calls (rate limit, append), each bounded by ENGINE_TIMEOUT_MS (1.5 s).
     for (const r of refusals) {
       expect(r.code).toBe('UNAVAILABLE');
-      expect(r.ms).toBeLessThan(2000);
+      expect(r.ms).toBeLessThan(3000);
     }
     expect(ledger.failures).toEqual([]);
     expect(counts).toMatchObject({ lost: 0, duplicated: 0, failed: 0 });

@@ -109,9 +109,9 @@ export class RedisMessageLog implements MessageLog {
     pipeline[name](...args).wait(replicas, Math.max(1, Math.floor(this.opts.engineTimeoutMs / 2)));
     const replies = (await pipeline.exec()) ?? [];
     const [scriptErr, result] = replies[0] ?? [new Error('no reply to the script')];
-    if (scriptErr) throw scriptErr;
+    if (scriptErr) throw movedToUnavailable(scriptErr);
     const [waitErr, acked] = replies[1] ?? [new Error('no reply to WAIT')];
-    if (waitErr) throw waitErr;
+    if (waitErr) throw movedToUnavailable(waitErr);
     if (Number(acked) < replicas) {
       throw new EngineUnavailableError(`write held by ${Number(acked)} of ${replicas} required replicas`);
     }
@@ -196,6 +196,15 @@ export class RedisMessageLog implements MessageLog {
     const overlays = await this.redis.hmget(this.keys.edits(channelId), ...messages.map((m) => String(m.seq)));
     return messages.map((m, i) => withOverlay(m, overlays[i]));
   }
+}
+
+/**
+ * ioredis follows MOVED/ASK by itself except inside a pipeline with a write in it. There the
+ * refusal means the slot just moved (a failover) and nothing was written: UNAVAILABLE, so the
+ * client retries, by then against the slot's new primary.
+ */
+function movedToUnavailable(err: Error): Error {
+  return /^(MOVED|ASK) /.test(err.message) ? new EngineUnavailableError(`slot moved: ${err.message}`) : err;
 }
 
 function parseEntry([, fields]: StreamEntry): { message: ChatMessage; threadId: string | undefined } {
