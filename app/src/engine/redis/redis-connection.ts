@@ -22,7 +22,7 @@ export interface ClientRole {
  */
 export function createRedisClient(topology: RedisTopology, role: ClientRole): RedisClient {
   const options = role.options;
-  if (topology.mode === 'standalone') return new Redis(topology.url, options);
+  if (topology.mode === 'standalone') return new Redis(topology.url, { ...options, reconnectOnError: demotedPrimary });
   const dataNode: RedisOptions = {
     ...options,
     password: topology.password ?? undefined,
@@ -31,6 +31,7 @@ export function createRedisClient(topology: RedisTopology, role: ClientRole): Re
   if (topology.mode === 'sentinel') {
     return new Redis({
       ...dataNode,
+      reconnectOnError: demotedPrimary,
       sentinels: topology.sentinels,
       name: topology.name,
       sentinelPassword: topology.sentinelPassword ?? undefined,
@@ -53,6 +54,16 @@ export function createRedisClient(topology: RedisTopology, role: ClientRole): Re
     shardedSubscribers: role.shardedSubscribers ?? false,
   };
   return new Cluster(topology.nodes, clusterOptions);
+}
+
+/**
+ * A connection that reached a primary which was then demoted (a restarted old primary that the
+ * sentinels turned into a replica, or an endpoint that moved) gets READONLY on every write:
+ * reconnect, which asks the sentinels (or DNS) for the current primary. The failed command is
+ * not resent; its caller gets UNAVAILABLE and the client retries.
+ */
+function demotedPrimary(err: Error): 1 | false {
+  return err.message.startsWith('READONLY') ? 1 : false;
 }
 
 /** The primaries to run per-node commands on (SCAN, SCRIPT FLUSH): every shard's on a Cluster. */
