@@ -137,7 +137,7 @@ describe('helm chart socket-gateway', () => {
   });
 
   it('should hand the pods a Redis configuration the gateway accepts in each REDIS_MODE, passwords only from the Secret', async () => {
-    const { loadConfig } = await import('../app/src/config/config');
+    const { loadConfig } = require('../app/src/config/config') as typeof import('../app/src/config/config.js');
     const secret: Record<string, string> = { JWT_SECRET: 'x'.repeat(32), REDIS_URL: 'redis://redis:6379', REDIS_PASSWORD: 'data-pw', REDIS_SENTINEL_PASSWORD: 'sentinel-pw' };
     const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
       [{}, { topology: { mode: 'standalone', url: 'redis://redis:6379' }, waitReplicas: 0 }],
