@@ -61,7 +61,7 @@ bench: build ## benchmark the gateway against bare Socket.IO; writes app/bench/r
 e2e-prometheus: install ## dashboards and alerts against a real Prometheus (~30 s)
 	$(JEST) alerts/prometheus-e2e.spec.ts dashboards/exported-metrics.spec.ts
 
-chaos: install ## fault suite: Redis outage, SIGKILL, drain under load, flaky network (60 s), slow consumer
+chaos: install ## fault suite: Redis outage, Redis failover (Sentinel, Cluster), SIGKILL, drain under load, flaky network (60 s), slow consumer
 	CHAOS_FLAKY_SECONDS=60 $(JEST) app/test/chaos --runInBand
 
 audit: ## npm audit of production deps; fails on undocumented high/critical (exit 2 = audit endpoint unreachable)

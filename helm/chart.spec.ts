@@ -151,6 +151,36 @@ describe('helm chart socket-gateway', () => {
     expect(containerEnv(objs, gatewayContainer(objs)).JWT_JWKS_URL).toBe('https://auth.example.com/jwks.json');
   });
 
+  it('should hand the pods a Redis configuration the gateway accepts in each REDIS_MODE, passwords only from the Secret', async () => {
+    const { loadConfig } = require('../app/src/config/config') as typeof import('../app/src/config/config.js');
+    const secret: Record<string, string> = { JWT_SECRET: 'x'.repeat(32), REDIS_URL: 'redis://redis:6379', REDIS_PASSWORD: 'data-pw', REDIS_SENTINEL_PASSWORD: 'sentinel-pw' };
+    const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+      [{}, { topology: { mode: 'standalone', url: 'redis://redis:6379' }, waitReplicas: 0 }],
+      [{ redisTopology: { mode: 'sentinel', sentinels: ['s1:26379', 's2:26379'], sentinelName: 'gw', waitReplicas: 1 } }, {
+        topology: { mode: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'gw', sentinelPassword: 'sentinel-pw', password: 'data-pw', tls: false },
+        waitReplicas: 1,
+      }],
+      [{ redisAdapter: 'sharded', redisTopology: { mode: 'cluster', clusterNodes: ['c1:7000'], tls: true } }, {
+        topology: { mode: 'cluster', nodes: [{ host: 'c1', port: 7000 }], password: 'data-pw', tls: true }, waitReplicas: 0,
+      }],
+    ];
+    for (const [config, expected] of cases) {
+      const objs = helmTemplate({ values: { config } });
+      const container = gatewayContainer(objs);
+      const fromSecret = Object.fromEntries(container.env
+        .filter((e: { valueFrom?: { secretKeyRef?: { key: string } } }) => e.valueFrom?.secretKeyRef && secret[e.valueFrom.secretKeyRef.key] !== undefined)
+        .map((e: { name: string; valueFrom: { secretKeyRef: { key: string } } }) => [e.name, secret[e.valueFrom.secretKeyRef.key]]));
+      expect(loadConfig({ ...containerEnv(objs, container), ...fromSecret }).redis).toEqual(expected);
+    }
+  });
+
+  it('should refuse a Cluster with the classic adapter or without seed nodes, and a Sentinel set without its group', () => {
+    const refused = (set: string) => helm(['template', 'socket-gateway', CHART_DIR, '--set', set]);
+    expect(refused('config.redisTopology.mode=cluster,config.redisAdapter=sharded').stderr).toMatch(/clusterNodes is required/);
+    expect(refused('config.redisTopology.mode=cluster,config.redisTopology.clusterNodes={c1:7000}').stderr).toMatch(/redisAdapter must be sharded/);
+    expect(refused('config.redisTopology.mode=sentinel,config.redisTopology.sentinels={s1:26379}').stderr).toMatch(/sentinelName are required/);
+  });
+
   it('should package with alerts and dashboards resolved from their single home', () => {
     const out = mkdtempSync(path.join(tmpdir(), 'sg-package-'));
     try {

@@ -23,6 +23,18 @@ describe(chartValues.name, () => {
     expect(chartValues(prod).redis).toEqual({ mode: 'external', externalCidrs: ['10.40.0.0/24'], ports: [6379] });
   });
 
+  it('should pass an external Sentinel group or Cluster to the chart, with the ports the NetworkPolicy must open', () => {
+    const withRedis = (redis: Record<string, unknown>, secrets: string[]) => chartValues(parseStackConfig({ ...stackConfig('prod'), redis }, ['jwtSecret', 'apiKeys', ...secrets]));
+    const sentinel = withRedis({ mode: 'external', topology: 'sentinel', sentinels: ['s0.redis:26379', 's1.redis:26379'], sentinelName: 'realtime', waitReplicas: 1, externalCidrs: ['10.40.0.0/24'] }, ['redisPassword', 'redisSentinelPassword']);
+    expect(sentinel.config).toMatchObject({ redisTopology: { mode: 'sentinel', sentinels: ['s0.redis:26379', 's1.redis:26379'], sentinelName: 'realtime', clusterNodes: [], tls: false, waitReplicas: 1 } });
+    expect(sentinel.redis).toEqual({ mode: 'external', externalCidrs: ['10.40.0.0/24'], ports: [6379, 26379] });
+    const cluster = withRedis({ mode: 'external', topology: 'cluster', clusterNodes: ['c0.redis:7000'], tls: true }, ['redisPassword']);
+    expect(cluster.config).toMatchObject({ redisAdapter: 'sharded', redisTopology: { mode: 'cluster', clusterNodes: ['c0.redis:7000'], tls: true, waitReplicas: 0 } });
+    expect(cluster.redis).toMatchObject({ ports: [6379, 7000] });
+    expect(JSON.stringify([sentinel, cluster])).not.toMatch(/password/i);
+    expect(chartValues(prod).config).toMatchObject({ redisTopology: { mode: 'standalone' } });
+  });
+
   it('should attach the route to the configured Gateway listener', () => {
     expect(chartValues(prod).routing).toMatchObject({ provider: 'gateway-api', host: 'realtime.example.com', gatewayApi: { parentRefs: [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }] } });
   });

@@ -100,3 +100,34 @@ describe(parseStackConfig.name, () => {
     expect(problems({ ...gw, transports: ['websocket', 'polling'] })).toEqual([expect.stringMatching(/^transports includes polling, which needs routing.sessionPersistence true/)]);
   });
 });
+
+describe('parseStackConfig (external Sentinel and Cluster)', () => {
+  const prod = stackConfig('prod');
+  const problemsOf = (redis: Record<string, unknown>, secrets: string[]) => {
+    try {
+      parseStackConfig({ ...prod, redis }, ['jwtSecret', 'apiKeys', ...secrets]);
+      return [];
+    } catch (e) {
+      return (e as { problems: string[] }).problems;
+    }
+  };
+
+  it('should accept a Sentinel group and a Cluster without redisUrl', () => {
+    expect(problemsOf({ mode: 'external', topology: 'sentinel', sentinels: ['s0:26379'], sentinelName: 'realtime' }, ['redisPassword', 'redisSentinelPassword'])).toEqual([]);
+    expect(problemsOf({ mode: 'external', topology: 'cluster', clusterNodes: ['c0:7000'] }, [])).toEqual([]);
+  });
+
+  it('should name every inconsistent Redis setting', () => {
+    expect(problemsOf({ mode: 'external', topology: 'sentinel', sentinels: ['no-port'], waitReplicas: 99 }, ['redisUrl'])).toEqual([
+      expect.stringMatching(/^redis.sentinels must be a list of host:port/),
+      expect.stringMatching(/^redis.waitReplicas/),
+      'redisUrl is not used with redis.topology sentinel',
+      'redis.sentinels and redis.sentinelName are required with redis.topology sentinel',
+    ]);
+    expect(problemsOf({ mode: 'external', topology: 'cluster' }, ['redisSentinelPassword'])).toEqual([
+      'redis.clusterNodes is required with redis.topology cluster',
+      'redisSentinelPassword is only used with redis.topology sentinel',
+    ]);
+    expect(problemsOf({ mode: 'standalone', topology: 'cluster', clusterNodes: ['c0:7000'] }, ['redisPassword'])).toEqual(['redis.topology cluster needs redis.mode external']);
+  });
+});

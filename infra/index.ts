@@ -56,7 +56,10 @@ const gatewaySecrets = new GatewaySecrets(
     namespace: ns.metadata.name,
     jwtSecret: secrets.jwtSecret,
     apiKeys: secrets.apiKeys!,
-    redisUrl: redis ? redis.url : secrets.redisUrl!,
+    redisUrl: redis ? redis.url : secrets.redisUrl,
+    // Sentinel and Cluster take the data-node password separately (the standalone URL carries its own).
+    redisPassword: config.redis.topology === 'url' ? undefined : secrets.redisPassword,
+    redisSentinelPassword: secrets.redisSentinelPassword,
     webhookSecret: secrets.webhookSecret,
   },
   { providers: [provider] },

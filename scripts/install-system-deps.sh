@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: redis-server (engine and
-# multi-instance suites), prometheus (promtool and the end-to-end alert test),
+# multi-instance suites), redis-tools (redis-cli --cluster create) and redis-sentinel (the
+# Cluster and Sentinel topologies), prometheus (promtool and the end-to-end alert test),
 # prometheus-alertmanager (amtool and the inhibition test), prometheus-redis-exporter (the
 # standalone Redis sidecar run by infra/redis-live.spec.ts, and Redis series in the alert
 # end-to-end tests), chromium (demo page browser test), unzip, nginx (the suite behind a real
@@ -8,6 +9,8 @@
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v redis-sentinel >/dev/null || need+=(redis-sentinel)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-redis-exporter >/dev/null || need+=(prometheus-redis-exporter)

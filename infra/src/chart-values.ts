@@ -64,6 +64,7 @@ function computedValues(config: StackConfig): ChartValues {
       webhookUrl: config.webhookUrl,
       maxConnections: config.maxConnections,
       extraEnv: config.extraEnv,
+      ...redisTopologyValues(config),
       jwt: { jwksUrl: config.auth.jwksUrl, issuer: config.auth.issuer, audience: config.auth.audience },
     },
     secrets: { existingSecret: GATEWAY_SECRET_NAME },
@@ -102,7 +103,7 @@ function computedValues(config: StackConfig): ChartValues {
     redis:
       config.redis.mode === 'standalone'
         ? { mode: 'standalone', podLabels: { ...REDIS_POD_LABELS }, ports: [REDIS_PORT] }
-        : { mode: 'external', externalCidrs: config.redis.externalCidrs, ports: [REDIS_PORT] },
+        : { mode: 'external', externalCidrs: config.redis.externalCidrs, ports: redisPorts(config) },
     otel: config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : { endpoint: '' },
     monitoring: {
       release: monitoring.release,
@@ -119,4 +120,20 @@ function computedValues(config: StackConfig): ChartValues {
     },
   };
   return values;
+}
+
+/** REDIS_MODE and its companions for the chart; a Cluster always takes the sharded adapter. */
+function redisTopologyValues(config: StackConfig): Record<string, unknown> {
+  const r = config.redis;
+  const mode = r.topology === 'url' ? 'standalone' : r.topology;
+  return {
+    ...(mode === 'cluster' ? { redisAdapter: 'sharded' } : {}),
+    redisTopology: { mode, sentinels: r.sentinels, sentinelName: r.sentinelName, clusterNodes: r.clusterNodes, tls: r.tls, waitReplicas: r.waitReplicas },
+  };
+}
+
+/** The data port plus every port named in the sentinel and seed lists, for the NetworkPolicy. */
+function redisPorts(config: StackConfig): number[] {
+  const named = [...config.redis.sentinels, ...config.redis.clusterNodes].map((hp) => Number(hp.split(':').pop()));
+  return [...new Set([REDIS_PORT, ...named])].sort((a, b) => a - b);
 }

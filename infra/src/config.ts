@@ -64,6 +64,21 @@ export interface StackConfig {
     /** A PDB with maxUnavailable 0 (node drains wait for an operator). @default false */
     blockNodeDrains: boolean;
     externalCidrs: string[];
+    /**
+     * How the gateway reaches an external Redis: `url` (the secret redisUrl), `sentinel` or
+     * `cluster` (REDIS_MODE; the secret redisPassword is the data nodes' password). @default "url"
+     */
+    topology: 'url' | 'sentinel' | 'cluster';
+    /** `host:port` of the sentinels (topology sentinel). */
+    sentinels: string[];
+    /** The primary's group name (topology sentinel). */
+    sentinelName: string;
+    /** `host:port` seed nodes (topology cluster). */
+    clusterNodes: string[];
+    /** TLS to the data nodes (sentinel and cluster). @default false */
+    tls: boolean;
+    /** REDIS_WAIT_REPLICAS: replicas that must hold a message before its send is acked. @default 0 */
+    waitReplicas: number;
   };
   auth: { jwksUrl: string; issuer: string; audience: string };
   monitoring: { enabled: boolean; release: string; runbookBaseUrl: string; prometheusNamespace: string };
@@ -78,7 +93,7 @@ export const STACK_KEYS = [
 ];
 
 /** Names of the secret config keys (`pulumi config set --secret <key>`). */
-export const SECRET_KEYS = ['jwtSecret', 'apiKeys', 'redisPassword', 'redisUrl', 'webhookSecret', 'kubeconfig'] as const;
+export const SECRET_KEYS = ['jwtSecret', 'apiKeys', 'redisPassword', 'redisUrl', 'redisSentinelPassword', 'webhookSecret', 'kubeconfig'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export type StackSecrets = Partial<Record<SecretKey, pulumi.Output<string>>>;
 
@@ -176,6 +191,7 @@ const FORBIDDEN_ENV = /SECRET|PASSWORD|TOKEN|API_?KEY|CREDENTIAL|PRIVATE|^REDIS_
 const PINNED_IMAGE = /^\S+:(\d+\.\d+\.\d+)(-[a-z0-9.]+)?(@sha256:[a-f0-9]{64})?$|^\S+@sha256:[a-f0-9]{64}$/;
 export const DEFAULT_REDIS_IMAGE = 'redis:7.4.6-alpine';
 const PROXY_CIDR = /^([0-9a-fA-F.:]+(\/[0-9]{1,3})?|loopback|linklocal|uniquelocal)$/;
+const HOST_PORT = /^[A-Za-z0-9.-]+:[0-9]{1,5}$/;
 
 /**
  * Pure: raw config values (as `pulumi config` holds them) and the names of the secrets that are
@@ -198,7 +214,7 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   const drain = c.obj('drain', raw.drain);
   c.known('drain', drain, ['preStopSleepSeconds', 'delayMs', 'windowMs']);
   const redis = c.obj('redis', raw.redis);
-  c.known('redis', redis, ['mode', 'image', 'storageSize', 'storageClass', 'memoryLimit', 'blockNodeDrains', 'externalCidrs']);
+  c.known('redis', redis, ['mode', 'image', 'storageSize', 'storageClass', 'memoryLimit', 'blockNodeDrains', 'externalCidrs', 'topology', 'sentinels', 'sentinelName', 'clusterNodes', 'tls', 'waitReplicas']);
   const provider = c.oneOf('routing.provider', routing.provider, 'gateway-api', ['gateway-api', 'ingress-traefik', 'ingress-nginx', 'none'] as const);
   const sessionPersistence = c.bool('routing.sessionPersistence', routing.sessionPersistence, false);
   // Behind Gateway API without (trusted) sessionPersistence, polling has no stickiness: WebSocket only.
@@ -263,6 +279,12 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
       memoryLimit: c.str('redis.memoryLimit', redis.memoryLimit, '512Mi', /^[0-9]+(Mi|Gi)$/, 'a memory quantity in Mi or Gi'),
       blockNodeDrains: c.bool('redis.blockNodeDrains', redis.blockNodeDrains, false),
       externalCidrs: c.strList('redis.externalCidrs', redis.externalCidrs, [], CIDR, 'CIDRs'),
+      topology: c.oneOf('redis.topology', redis.topology, 'url', ['url', 'sentinel', 'cluster'] as const),
+      sentinels: c.strList('redis.sentinels', redis.sentinels, [], HOST_PORT, 'host:port'),
+      sentinelName: c.str('redis.sentinelName', redis.sentinelName, ''),
+      clusterNodes: c.strList('redis.clusterNodes', redis.clusterNodes, [], HOST_PORT, 'host:port'),
+      tls: c.bool('redis.tls', redis.tls, false),
+      waitReplicas: c.int('redis.waitReplicas', redis.waitReplicas, 0, 0, 16),
     },
     auth: {
       jwksUrl: c.str('auth.jwksUrl', auth.jwksUrl, '', URL_RE, 'an http(s) URL'),
@@ -297,7 +319,13 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   if (!has('apiKeys')) c.problems.push('the secret apiKeys is required (comma-separated keys of the server HTTP API)');
   if (config.redis.mode === 'standalone' && !has('redisPassword')) c.problems.push('the secret redisPassword is required with redis.mode standalone');
   if (config.redis.mode === 'standalone' && has('redisUrl')) c.problems.push('redisUrl is only used with redis.mode external');
-  if (config.redis.mode === 'external' && !has('redisUrl')) c.problems.push('the secret redisUrl (redis:// or rediss:// with password) is required with redis.mode external');
+  const topology = config.redis.topology;
+  if (config.redis.mode === 'standalone' && topology !== 'url') c.problems.push(`redis.topology ${topology} needs redis.mode external`);
+  if (config.redis.mode === 'external' && topology === 'url' && !has('redisUrl')) c.problems.push('the secret redisUrl (redis:// or rediss:// with password) is required with redis.mode external');
+  if (topology !== 'url' && has('redisUrl')) c.problems.push(`redisUrl is not used with redis.topology ${topology}`);
+  if (topology === 'sentinel' && (config.redis.sentinels.length === 0 || !config.redis.sentinelName)) c.problems.push('redis.sentinels and redis.sentinelName are required with redis.topology sentinel');
+  if (topology === 'cluster' && config.redis.clusterNodes.length === 0) c.problems.push('redis.clusterNodes is required with redis.topology cluster');
+  if (topology !== 'sentinel' && has('redisSentinelPassword')) c.problems.push('redisSentinelPassword is only used with redis.topology sentinel');
   if (config.webhookUrl && !has('webhookSecret')) c.problems.push('the secret webhookSecret is required with webhookUrl (the gateway signs every delivery)');
   if (c.problems.length) throw new StackConfigError(c.problems);
   return config;

@@ -9,8 +9,12 @@ export interface GatewaySecretsArgs {
   jwtSecret?: pulumi.Input<string>;
   /** Comma-separated keys of the server HTTP API. */
   apiKeys: pulumi.Input<string>;
-  /** Full Redis URL with its password (standalone: built from the Redis component). */
-  redisUrl: pulumi.Input<string>;
+  /** Full Redis URL with its password (standalone: built from the Redis component); absent for Sentinel and Cluster. */
+  redisUrl?: pulumi.Input<string>;
+  /** Data-node password of an external Sentinel group or Cluster (REDIS_PASSWORD). */
+  redisPassword?: pulumi.Input<string>;
+  /** Password of the sentinels themselves (REDIS_SENTINEL_PASSWORD). */
+  redisSentinelPassword?: pulumi.Input<string>;
   webhookSecret?: pulumi.Input<string>;
 }
 
@@ -30,8 +34,10 @@ export class GatewaySecrets extends pulumi.ComponentResource {
     super('socket-gateway:secrets:GatewaySecrets', name, {}, opts);
     const data: Record<string, pulumi.Output<string>> = {
       API_KEYS: pulumi.secret(args.apiKeys),
-      REDIS_URL: pulumi.secret(args.redisUrl),
     };
+    if (args.redisUrl !== undefined) data.REDIS_URL = pulumi.secret(args.redisUrl);
+    if (args.redisPassword !== undefined) data.REDIS_PASSWORD = pulumi.secret(args.redisPassword);
+    if (args.redisSentinelPassword !== undefined) data.REDIS_SENTINEL_PASSWORD = pulumi.secret(args.redisSentinelPassword);
     if (args.jwtSecret !== undefined) data.JWT_SECRET = pulumi.secret(args.jwtSecret);
     if (args.webhookSecret !== undefined) data.WEBHOOK_SECRET = pulumi.secret(args.webhookSecret);
     const secret = new k8s.core.v1.Secret(

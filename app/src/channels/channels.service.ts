@@ -42,6 +42,9 @@ export class ChannelsService {
     // and in the replay, and the client drops the duplicate by seq — it is never lost.
     ctx.rooms.join(room);
     try {
+      // Joining the room made this instance follow the channel; history is read only once that
+      // subscription is confirmed, so no message falls between the replay and the live stream.
+      await this.engine.messages.follow(p.channelId);
       if (!wasInRoom) {
         const { firstForUser } = await this.engine.membership.add(p.channelId, user.userId, ctx.socketKey);
         if (firstForUser) {

@@ -89,3 +89,63 @@ describe('loadConfig API_PORT', () => {
     expect(() => loadConfig({ JWT_SECRET: SECRET, API_PORT: 'api' })).toThrow(/API_PORT must be an integer between 0 and 65535/);
   });
 });
+
+describe('loadConfig (Redis topology)', () => {
+  const base = { JWT_SECRET: SECRET };
+
+  it('should run without Redis when no Redis variable is set, and ignore none when ENGINE=memory is chosen', () => {
+    expect(loadConfig(base).redis).toBeNull();
+    expect(() => loadConfig({ ...base, ENGINE: 'memory', REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'c:7000' })).toThrow(/REDIS_MODE is set but ENGINE=memory/);
+  });
+
+  it('should default to standalone when REDIS_URL is set', () => {
+    expect(loadConfig({ ...base, REDIS_URL: 'redis://r:6379' }).redis).toEqual({ topology: { mode: 'standalone', url: 'redis://r:6379' }, waitReplicas: 0 });
+  });
+
+  it('should read a Sentinel group with its passwords and TLS', () => {
+    const c = loadConfig({
+      ...base, REDIS_MODE: 'sentinel', REDIS_SENTINELS: 's1:26379, s2:26380', REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret', REDIS_PASSWORD: 'data-secret', REDIS_TLS: 'true', REDIS_WAIT_REPLICAS: '1',
+    });
+    expect(c.redis).toEqual({
+      topology: {
+        mode: 'sentinel', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], name: 'mymaster',
+        sentinelPassword: 'sentinel-secret', password: 'data-secret', tls: true,
+      },
+      waitReplicas: 1,
+    });
+    expect(c.redisAdapter).toBe('classic');
+  });
+
+  it('should read Cluster seed nodes and always use the sharded adapter there', () => {
+    const c = loadConfig({ ...base, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '10.0.0.1:7000,[::1]:7001' });
+    expect(c.redis).toEqual({ topology: { mode: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '::1', port: 7001 }], password: null, tls: false }, waitReplicas: 0 });
+    expect(c.redisAdapter).toBe('sharded');
+  });
+
+  it('should refuse every bad combination in one error that names each variable and echoes no password', () => {
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({
+        ...base, REDIS_MODE: 'sentinel', REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 'no-port', REDIS_CLUSTER_NODES: 'c:7000',
+        REDIS_WAIT_REPLICAS: '-2', REDIS_TLS: 'perhaps', REDIS_PASSWORD: 'hunter2-password',
+      });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const expected = ['REDIS_WAIT_REPLICAS', 'REDIS_CLUSTER_NODES', 'REDIS_URL', 'REDIS_TLS', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME'];
+    for (const name of expected) expect(err!.problems.some((p) => p.startsWith(name))).toBe(true);
+    expect(err!.problems).toHaveLength(expected.length);
+    expect(err!.message).not.toContain('hunter2');
+  });
+
+  it('should refuse settings the chosen mode would ignore', () => {
+    expect(() => loadConfig({ ...base, REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'p' })).toThrow(/REDIS_PASSWORD is not used with REDIS_MODE=standalone/);
+    expect(() => loadConfig({ ...base, REDIS_MODE: 'standalone' })).toThrow(/REDIS_URL must be set: REDIS_MODE is set/);
+    expect(() => loadConfig({ ...base, REDIS_MODE: 'cluster' })).toThrow(/REDIS_CLUSTER_NODES must list at least one host:port/);
+    expect(() => loadConfig({ ...base, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: 'c:7000', REDIS_ADAPTER: 'classic' })).toThrow(/REDIS_ADAPTER=classic cannot be used with REDIS_MODE=cluster/);
+    expect(() => loadConfig({ ...base, REDIS_WAIT_REPLICAS: '1' })).toThrow(/REDIS_URL must be set: REDIS_WAIT_REPLICAS is set/);
+    expect(() => loadConfig({ ...base, REDIS_MODE: 'memory' })).toThrow(/REDIS_MODE must be one of standalone, sentinel, cluster/);
+  });
+});

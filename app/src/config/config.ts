@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseTrustProxy, type TrustProxy } from '../auth/client-ip';
+import { readRedisConfig, type RedisSettings } from './redis-config';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type Transport = 'websocket' | 'polling';
@@ -53,6 +54,9 @@ export interface GatewayConfig {
   engine: EngineKind;
   instanceId: string;
   redisUrl: string | null;
+  /** REDIS_MODE and its connection settings; null runs the memory engine (one instance, no Redis). */
+  redis: RedisSettings | null;
+  /** `sharded` whenever REDIS_MODE=cluster. @default 'classic' */
   redisAdapter: RedisAdapterMode;
   redisKeyPrefix: string;
   jwt: {
@@ -159,7 +163,7 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-class Reader {
+export class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
@@ -266,6 +270,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     metricsPort: r.int('METRICS_PORT', 9464, 0, 65535),
     instanceId: r.raw('INSTANCE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     redisUrl: engine === 'redis' ? redisUrl : null,
+    redis: null,
     redisAdapter: r.oneOf('REDIS_ADAPTER', 'classic', ['classic', 'sharded'] as const),
     redisKeyPrefix: r.raw('REDIS_KEY_PREFIX') ?? 'sg',
     jwt: {
@@ -329,13 +334,18 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       backoffMaxMs: r.int('WEBHOOK_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
     },
   };
+  config.redis = engine === 'redis' ? readRedisConfig(r, config.redisUrl, { explicit: r.raw('REDIS_ADAPTER') !== undefined, mode: config.redisAdapter }) : null;
+  if (config.redis?.topology.mode === 'cluster') config.redisAdapter = 'sharded';
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }
 
 /** ENGINE, explicit or derived; refuses every combination that would run without the state store it implies. */
-function engineKind(r: Reader, env: Env, redisUrl: string | null): EngineKind {
+function engineKind(r: Reader, env: Env, redisUrlOrNull: string | null): EngineKind {
   const explicit = r.raw('ENGINE');
+  // Sentinel and Cluster are reached without REDIS_URL (see redis-config.ts).
+  const haMode = ['sentinel', 'cluster'].includes(r.raw('REDIS_MODE') ?? '');
+  const redisUrl = haMode ? 'REDIS_MODE' : redisUrlOrNull;
   const redisSettings = Object.keys(env).filter((k) => k.startsWith('REDIS_') && r.raw(k) !== undefined);
   if (explicit === undefined) {
     if (redisSettings.length > 0) {
@@ -351,7 +361,7 @@ function engineKind(r: Reader, env: Env, redisUrl: string | null): EngineKind {
   }
   const kind = r.oneOf<EngineKind>('ENGINE', 'redis', ['memory', 'redis'] as const);
   if (explicit === 'redis' && redisUrl === null && !r.problems.some((p) => p.startsWith('REDIS_URL'))) r.problems.push('REDIS_URL must be set when ENGINE=redis');
-  if (explicit === 'memory' && redisUrl !== null) r.problems.push('REDIS_URL is set but ENGINE=memory: unset one of them');
+  if (explicit === 'memory' && redisUrl !== null) r.problems.push(`${haMode ? 'REDIS_MODE' : 'REDIS_URL'} is set but ENGINE=memory: unset one of them`);
   return kind;
 }
 

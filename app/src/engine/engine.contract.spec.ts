@@ -1,21 +1,23 @@
-import Redis from 'ioredis';
-import { RedisServer } from '../../test/support/redis-server';
+import { startRedisTopology, TOPOLOGIES, type RedisTopologyHarness, type TopologyMode } from '../../test/support/redis-topology';
 import type { ChatMessage } from '../contracts/events';
 import type { AppendInput, BusEvent, Engine, MembershipStore } from './engine.ports';
 import { MemoryEngine } from './memory/memory.engine';
 import { messageIdFor } from './message-id';
 import type { PruneResult } from './redis/redis-membership';
 import { RedisEngine } from './redis/redis.engine';
+import { EngineUnavailableError } from '../common/gateway-error';
 import { notificationInboxContract } from '../../test/engine-contracts/notification-inbox.contract';
 import { webhookQueueContract } from '../../test/engine-contracts/webhook-queue.contract';
 
 type PrunableEngine = Engine & { membership: MembershipStore & { pruneInstance(instanceId: string, now: number): Promise<PruneResult> } };
 
-interface EngineOptions { historyMaxLen?: number }
+interface EngineOptions { historyMaxLen?: number; waitReplicas?: number }
 
 /** How one engine kind is created; `shared` engines of one test see the same state (redis only). */
 interface Harness {
   kind: 'memory' | 'redis';
+  /** Shown in the suite name; the Redis topology for redis harnesses. */
+  label: string;
   setup(): Promise<void>;
   teardown(): Promise<void>;
   /** A new engine on fresh state. */
@@ -24,6 +26,10 @@ interface Harness {
   createPeer?(opts?: EngineOptions): Promise<PrunableEngine>;
   /** Loses every stored key (FLUSHALL). */
   flush?(): Promise<void>;
+  /** Empties the script cache of every primary (SCRIPT FLUSH). */
+  flushScripts?(): Promise<void>;
+  /** Replicas behind each primary (what REDIS_WAIT_REPLICAS can ask for). */
+  replicas?: number;
 }
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
@@ -31,6 +37,7 @@ const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 function memoryHarness(): Harness {
   return {
     kind: 'memory',
+    label: 'memory',
     async setup() {},
     async teardown() {},
     async create(opts = {}) {
@@ -39,25 +46,29 @@ function memoryHarness(): Harness {
   };
 }
 
-function redisHarness(): Harness {
-  let server: RedisServer;
+function redisHarness(mode: TopologyMode): Harness & { redis(): RedisTopologyHarness } {
+  let redis: RedisTopologyHarness;
   let prefix = '';
   let n = 0;
   const connect = (opts: EngineOptions) => RedisEngine.connect({
-    url: server.url,
+    topology: redis.topology,
     keyPrefix: prefix,
     historyMaxLen: opts.historyMaxLen ?? 1000,
     idempotencyTtlSec: 86400,
     engineTimeoutMs: 1500,
     rejoinGraceMs: 600_000,
+    waitReplicas: opts.waitReplicas,
   });
   return {
     kind: 'redis',
+    replicas: mode === 'standalone' ? 0 : 1,
+    label: `redis ${mode}`,
+    redis: () => redis,
     async setup() {
-      server = await RedisServer.start();
+      redis = await startRedisTopology(mode);
     },
     async teardown() {
-      await server.stop();
+      await redis?.stop();
     },
     async create(opts = {}) {
       // A fresh prefix per engine isolates tests without flushing between them.
@@ -67,14 +78,8 @@ function redisHarness(): Harness {
     async createPeer(opts = {}) {
       return connect(opts);
     },
-    async flush() {
-      const admin = new Redis(server.url);
-      try {
-        await admin.flushall();
-      } finally {
-        admin.disconnect();
-      }
-    },
+    flush: () => redis.flushAll(),
+    flushScripts: () => redis.flushScripts(),
   };
 }
 
@@ -98,7 +103,9 @@ class BusRecorder {
   }
 }
 
-describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) => {
+const harnesses: Harness[] = [memoryHarness(), ...TOPOLOGIES.map(redisHarness)];
+
+describe.each(harnesses)('Engine contract ($label)', (h) => {
   const opened: Engine[] = [];
   const make = async (opts?: EngineOptions) => track(await h.create(opts));
   const peer = async (opts?: EngineOptions) => track(await h.createPeer!(opts));
@@ -120,7 +127,7 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
     if (h.kind === 'redis') it(name, fn);
   };
 
-  beforeAll(() => h.setup());
+  beforeAll(() => h.setup(), 60_000);
   afterAll(() => h.teardown());
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((e) => e.close()));
@@ -164,6 +171,7 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       const e = await make();
       const bus = new BusRecorder();
       e.messages.subscribe(bus.listener);
+      await e.messages.follow('general');
       const first = await e.messages.append(input({ clientMsgId: 'same', content: 'original' }));
       const retry = await e.messages.append(input({ clientMsgId: 'same', content: 'changed', now: T0 + 5000 }));
       expect(retry).toEqual({ message: first.message, duplicate: true });
@@ -247,6 +255,7 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       const e = await make();
       const bus = new BusRecorder();
       e.messages.subscribe(bus.listener);
+      await e.messages.follow('general');
       const a = (await e.messages.append(input({ content: 'first' }))).message;
       const b = (await e.messages.append(input({ content: 'second' }))).message;
 
@@ -303,6 +312,7 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       const b = await peer();
       const bus = new BusRecorder();
       b.messages.subscribe(bus.listener);
+      await Promise.all([b.messages.follow('left'), b.messages.follow('right')]);
       const sends = [];
       for (let i = 0; i < 60; i++) {
         const channelId = i % 2 ? 'left' : 'right';
@@ -314,6 +324,49 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
         const seqs = events.flatMap((ev) => (ev.kind === 'message:new' && ev.message.channelId === channelId ? [ev.message.seq] : []));
         expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       }
+    });
+
+    redisOnly('should deliver a channel\u2019s events to an instance only while it follows the channel', async () => {
+      const a = await make();
+      const b = await peer();
+      const bus = new BusRecorder();
+      b.messages.subscribe(bus.listener);
+      await b.messages.follow('followed');
+      await a.messages.append(input({ channelId: 'followed' }));
+      await bus.waitFor(1);
+      await b.messages.unfollow('followed');
+      await a.messages.append(input({ channelId: 'followed' }));
+      await b.messages.follow('followed');
+      await b.messages.follow('followed');
+      await a.messages.append(input({ channelId: 'followed' }));
+      // One topic is delivered in order, so seq 2 would have arrived before seq 3 had b still been subscribed.
+      const events = await bus.waitFor(2);
+      expect(events.map((ev) => (ev.kind === 'message:new' ? ev.message.seq : -1))).toEqual([1, 3]);
+    });
+
+    redisOnly('should reload its scripts after the script cache was flushed (NOSCRIPT)', async () => {
+      const e = await make();
+      await e.messages.append(input());
+      expect(await e.locks.acquire('noscript', 'me', 10_000)).toBe(true);
+      await h.flushScripts!();
+      expect((await e.messages.append(input())).message.seq).toBe(2);
+      await e.locks.release('noscript', 'me');
+      expect(await e.locks.acquire('noscript', 'other', 10_000)).toBe(true);
+    });
+
+    redisOnly('should ack a send only once REDIS_WAIT_REPLICAS replicas hold it, and answer UNAVAILABLE otherwise', async () => {
+      const available = h.replicas!;
+      const e = await make({ waitReplicas: available });
+      expect((await e.messages.append(input({ content: 'replicated' }))).message.seq).toBe(1);
+      const short = await peer({ waitReplicas: available + 1 });
+      const started = Date.now();
+      await expect(short.messages.append(input({ clientMsgId: 'not-enough' }))).rejects.toBeInstanceOf(EngineUnavailableError);
+      expect(Date.now() - started).toBeLessThan(1500 + 500);
+      // The retry with the same clientMsgId is idempotent: the stored message comes back, no new seq.
+      const retry = await short.messages.append(input({ clientMsgId: 'not-enough' })).catch((err: Error) => err);
+      expect(retry).toBeInstanceOf(EngineUnavailableError);
+      const meta = await short.messages.meta('general');
+      expect(meta.lastSeq).toBe(2);
     });
 
     redisOnly('should keep the epoch across calls and instances and draw a new one after a flush', async () => {
@@ -665,6 +718,23 @@ describe.each([memoryHarness(), redisHarness()])('Engine contract ($kind)', (h) 
       expect((await e.messages.meta('idle')).lastSeq).toBe(0);
       expect((await e.messages.meta('busy')).lastSeq).toBe(1);
       expect((await e.messages.meta('occupied')).lastSeq).toBe(1);
+    });
+
+    it('should sweep channels stored on every primary', async () => {
+      const e = await make();
+      const ids = Array.from({ length: 24 }, (_, i) => `spread-${i}`);
+      for (const channelId of ids) await e.messages.append(input({ channelId, now: T0 }));
+      let cursor = '0';
+      let dropped = 0;
+      let passes = 0;
+      do {
+        const page = await e.housekeeping.dropIdleChannels(T0 + 60 * 86_400_000, 30 * 86_400_000, cursor, 5);
+        cursor = page.cursor;
+        dropped += page.dropped;
+        passes++;
+      } while (cursor !== '0' && passes < 1000);
+      expect(dropped).toBe(ids.length);
+      for (const channelId of ids) expect((await e.messages.meta(channelId)).lastSeq).toBe(0);
     });
 
     it('should expire per-user revocation marks older than the retention', async () => {

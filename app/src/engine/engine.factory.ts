@@ -21,8 +21,9 @@ export interface EngineDeps {
 
 /**
  * The memory engine when `config.engine` is memory (chosen explicitly, or by default outside
- * production); otherwise a RedisEngine, resolved only once Redis
- * is ready (rejects with EngineUnavailableError when it is not ready within `readyTimeoutMs`).
+ * production); otherwise a RedisEngine on the configured topology (REDIS_MODE), resolved only
+ * once Redis is ready (rejects with EngineUnavailableError when it is not ready within
+ * `readyTimeoutMs`).
  */
 export async function createEngine(config: GatewayConfig, deps: EngineDeps = {}): Promise<Engine> {
   if (config.engine === 'memory') {
@@ -31,9 +32,10 @@ export async function createEngine(config: GatewayConfig, deps: EngineDeps = {})
   const { logger, metrics } = deps;
   // ioredis reports every failed reconnect attempt; one line per distinct error and outage is enough.
   const reported = new Map<string, string>();
-  if (config.redisUrl === null) throw new Error('ENGINE=redis without REDIS_URL (loadConfig refuses this)');
+  if (config.redis === null) throw new Error('ENGINE=redis without a Redis topology (loadConfig refuses this)');
   const engine = await RedisEngine.connect({
-    url: config.redisUrl,
+    topology: config.redis.topology,
+    waitReplicas: config.redis.waitReplicas,
     keyPrefix: config.redisKeyPrefix,
     historyMaxLen: config.historyMaxLen,
     idempotencyTtlSec: config.idempotencyTtlSec,

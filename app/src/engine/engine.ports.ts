@@ -5,7 +5,7 @@
  *
  * Sequence numbers, history and idempotency keys share one port, MessageLog, because a send
  * must do all three atomically (and, in Redis, publish in the same script so that every
- * instance sees a channel's messages in seq order).
+ * instance following the channel sees its messages in seq order).
  */
 import type { ChatMessage } from '../contracts/events';
 import type { HousekeepingStore } from './housekeeping.port';
@@ -67,7 +67,7 @@ export interface MessagePatch {
   now: number;
 }
 
-/** Events the MessageLog publishes, in seq order per channel, to every instance. */
+/** Events the MessageLog publishes, in seq order per channel, to every instance following the channel. */
 export type BusEvent =
   | { kind: 'message:new'; message: ChatMessage }
   | { kind: 'message:updated'; message: ChatMessage }
@@ -81,8 +81,15 @@ export interface MessageLog {
   range(channelId: string, query: RangeQuery): Promise<RangeResult>;
   /** Creates the channel's epoch on first use. */
   meta(channelId: string): Promise<ChannelMeta>;
-  /** Registers the one local listener of the bus (the Broadcaster). */
+  /** Registers the one local listener of the channels' events (the Broadcaster). */
   subscribe(listener: (event: BusEvent) => void): void;
+  /**
+   * Starts receiving one channel's events (its first local member joined); resolves once every
+   * event published from then on will reach the listener. Idempotent.
+   */
+  follow(channelId: string): Promise<void>;
+  /** Stops receiving one channel's events (its last local member left). Idempotent. */
+  unfollow(channelId: string): Promise<void>;
 }
 
 export interface RateDecision {

@@ -4,6 +4,7 @@ import type { InterServerEvents, ServerToClientEvents } from '../contracts/event
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type BusEvent, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
+import { ChannelFollows } from './channel-follows';
 import { rooms } from './rooms';
 
 type EventName = keyof ServerToClientEvents;
@@ -16,9 +17,9 @@ type PayloadOf<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
  * The single emission point: only this class emits to rooms. Channel message events come from
- * the engine's ordered bus and are emitted to local sockets only (every instance receives the
- * bus), which keeps a channel's messages in seq order on every instance; everything else goes
- * through the Socket.IO adapter to every instance.
+ * the engine's ordered per-channel topics and are emitted to local sockets only (each instance
+ * follows the channels it has sockets in), which keeps a channel's messages in seq order on every
+ * instance; everything else goes through the Socket.IO adapter.
  */
 @Injectable()
 export class Broadcaster implements OnApplicationShutdown {
@@ -30,6 +31,7 @@ export class Broadcaster implements OnApplicationShutdown {
    * burst drops only the oldest samples, never all of them.
    */
   private readonly receivedAt = new Map<string, number>();
+  private readonly follows: ChannelFollows;
 
   /** Other instances exist to reach through the adapter (the in-memory adapter would only warn). */
   private readonly clustered: boolean;
@@ -41,6 +43,7 @@ export class Broadcaster implements OnApplicationShutdown {
   ) {
     this.clustered = engine.sharedAcrossInstances;
     engine.messages.subscribe((e) => this.onBus(e));
+    this.follows = new ChannelFollows(engine.messages, logger);
   }
 
   /** Timers that fire after shutdown (coalescing, batches) must not write to closed connections. */
@@ -50,6 +53,7 @@ export class Broadcaster implements OnApplicationShutdown {
 
   attach(server: Server): void {
     this.server = server;
+    this.follows.watch(server.of('/').adapter);
     this.metrics.roomsSource = () => this.roomCount();
     for (const [event, handler] of this.pendingInstanceHandlers.splice(0)) server.on(event as never, handler as never);
   }

@@ -45,7 +45,9 @@ export class GatewayIoAdapter extends IoAdapter {
     const prefix = `${this.config.redisKeyPrefix}:sio`;
     this.adapterFactory =
       this.config.redisAdapter === 'sharded'
-        ? (createShardedAdapter(pubClient as never, subClient as never, { channelPrefix: prefix }) as never)
+        // Dynamic: a room's broadcasts travel on its own sharded channel, which only instances
+        // holding a socket in that room subscribe to (required on a Cluster, see REDIS_MODE).
+        ? (createShardedAdapter(pubClient as never, subClient as never, { channelPrefix: prefix, subscriptionMode: 'dynamic' }) as never)
         : createAdapter(pubClient as never, subClient as never, { key: prefix, requestsTimeout: 2000 });
   }
 

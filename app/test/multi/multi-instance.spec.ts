@@ -1,16 +1,19 @@
 import { GatewayChild } from '../support/gateway-child';
-import { RedisServer } from '../support/redis-server';
+import { startRedisTopology, type RedisTopologyHarness, type TopologyMode } from '../support/redis-topology';
 import { call, closeAll, collect, connect, next, until } from '../support/clients';
 import { signToken } from '../support/tokens';
 
-describe.each(['classic', 'sharded'])('two gateway processes on one Redis (%s adapter)', (adapter) => {
-  let redis: RedisServer;
+// The classic adapter PSUBSCRIBEs to every instance's traffic; a Cluster always uses the sharded one.
+const SETUPS: Array<[TopologyMode, 'classic' | 'sharded']> = [['standalone', 'classic'], ['standalone', 'sharded'], ['sentinel', 'classic'], ['cluster', 'sharded']];
+
+describe.each(SETUPS)('two gateway processes on Redis %s (%s adapter)', (mode, adapter) => {
+  let redis: RedisTopologyHarness;
   let a: GatewayChild;
   let b: GatewayChild;
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { REDIS_URL: redis.url, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '100000', API_KEYS: 'multi-api-key-0123456789' };
+    redis = await startRedisTopology(mode);
+    const env = { ...redis.env, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '100000', API_KEYS: 'multi-api-key-0123456789' };
     [a, b] = await Promise.all([GatewayChild.start({ ...env, INSTANCE_ID: 'gw-a' }), GatewayChild.start({ ...env, INSTANCE_ID: 'gw-b' })]);
   }, 60_000);
   afterEach(() => closeAll());
@@ -40,6 +43,26 @@ describe.each(['classic', 'sharded'])('two gateway processes on one Redis (%s ad
     for (const s of seen) expect(s.map((m) => m.seq)).toEqual(expected);
   });
 
+  it('should subscribe an instance to a channel\u2019s topic only while it has a local member there', async () => {
+    const topic = 'sg:{ch:fanout}:events';
+    const subscribers = (n: number) => until(async () => (await redis.subscribers(topic)) === n, 5000, `${n} subscribers of ${topic}`);
+    const onA = await on(a, 'fan-a', 'fanout');
+    await subscribers(1);
+    const onB = await on(b, 'fan-b', 'fanout');
+    await subscribers(2);
+    const secondOnB = await on(b, 'fan-b2', 'fanout');
+    onB.disconnect();
+    // b still has a member, so it stays subscribed and keeps delivering.
+    const live = next(secondOnB, 'message:new');
+    await call(onA, 'message:send', { channelId: 'fanout', content: 'still here', clientMsgId: 'fan-msg-1' });
+    expect(await live).toMatchObject({ content: 'still here' });
+    expect(await redis.subscribers(topic)).toBe(2);
+    expect(await call(secondOnB, 'channel:leave', { channelId: 'fanout' })).toMatchObject({ ok: true });
+    await subscribers(1);
+    onA.disconnect();
+    await subscribers(0);
+  });
+
   it('should announce members across instances once per user, and their leaving when the last socket goes', async () => {
     const watcher = await on(a, 'watch', 'members');
     const joined = collect(watcher, 'channel:member_joined');
@@ -58,8 +81,8 @@ describe.each(['classic', 'sharded'])('two gateway processes on one Redis (%s ad
   });
 
   it('should share a user\u2019s rate-limit budget across instances', async () => {
-    const redisB = await GatewayChild.start({ REDIS_URL: redis.url, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-c' });
-    const redisC = await GatewayChild.start({ REDIS_URL: redis.url, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-d' });
+    const redisB = await GatewayChild.start({ ...redis.env, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-c' });
+    const redisC = await GatewayChild.start({ ...redis.env, REDIS_ADAPTER: adapter, RATE_LIMIT_MESSAGE_SEND: '6', INSTANCE_ID: 'gw-d' });
     try {
       const one = await on(redisB, 'limited', 'rl');
       const two = await on(redisC, 'limited', 'rl');

@@ -134,6 +134,17 @@ standard-channel CRDs, ignored by some implementations): WebSocket needs none.
 {{- if and .Values.routing.tls.enabled (hasPrefix "ingress-" .Values.routing.provider) (not .Values.routing.tls.secretName) }}
 {{- fail "routing.tls.secretName is required for TLS on an Ingress" }}
 {{- end }}
+{{- with .Values.config.redisTopology }}
+{{- if and (eq .mode "sentinel") (or (not .sentinels) (not .sentinelName)) }}
+{{- fail "config.redisTopology.sentinels and sentinelName are required when config.redisTopology.mode=sentinel" }}
+{{- end }}
+{{- if and (eq .mode "cluster") (not .clusterNodes) }}
+{{- fail "config.redisTopology.clusterNodes is required when config.redisTopology.mode=cluster" }}
+{{- end }}
+{{- if and (eq .mode "cluster") (ne $.Values.config.redisAdapter "sharded") }}
+{{- fail "config.redisAdapter must be sharded when config.redisTopology.mode=cluster" }}
+{{- end }}
+{{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}

@@ -28,6 +28,11 @@ export class MemoryMessageLog implements MessageLog {
     this.listener = listener;
   }
 
+  /** Every event is already local: there is nothing to follow. */
+  async follow(): Promise<void> {}
+
+  async unfollow(): Promise<void> {}
+
   private state(channelId: string): ChannelState {
     let s = this.channels.get(channelId);
     if (!s) {

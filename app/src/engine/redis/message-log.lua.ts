@@ -19,8 +19,8 @@ end
 `;
 
 /**
- * KEYS: meta, log, edits, idempotency
- * ARGV: bus, newEpoch, maxLen, idempotencyTtlSec, channelId, userId, content, clientMsgId, createdAt, threadId ('' = none)
+ * KEYS: meta, log, edits, idempotency, topic (the channel's pub/sub topic, same hash slot)
+ * ARGV: publish command (PUBLISH, or SPUBLISH on a Cluster), newEpoch, maxLen, idempotencyTtlSec, channelId, userId, content, clientMsgId, createdAt, threadId ('' = none)
  * Returns {duplicate (0|1), messageJson}.
  */
 export const APPEND_LUA = `${ENSURE_EPOCH}
@@ -51,13 +51,13 @@ if redis.call('HLEN', KEYS[3]) > maxLen then
   end
 end
 redis.call('SET', KEYS[4], json, 'EX', ARGV[4])
-redis.call('PUBLISH', ARGV[1], '{"kind":"message:new","message":' .. json .. '}')
+redis.call(ARGV[1], KEYS[5], '{"kind":"message:new","message":' .. json .. '}')
 return {0, json}
 `;
 
 /**
- * KEYS: log, edits
- * ARGV: bus, seq, kind ('edit' | 'delete'), content, editedAt, by (editedBy / deletedBy)
+ * KEYS: log, edits, topic
+ * ARGV: publish command, seq, kind ('edit' | 'delete'), content, editedAt, by (editedBy / deletedBy)
  * Returns the merged message JSON, or nil when the message is not retained or already deleted.
  */
 export const UPDATE_LUA = `
@@ -82,9 +82,9 @@ local msg = cjson.decode(base)
 for k, v in pairs(overlay) do msg[k] = v end
 local json = cjson.encode(msg)
 if ARGV[3] == 'delete' then
-  redis.call('PUBLISH', ARGV[1], cjson.encode({ kind = 'message:deleted', channelId = msg.channelId, messageId = msg.id, seq = msg.seq, deletedBy = ARGV[6] }))
+  redis.call(ARGV[1], KEYS[3], cjson.encode({ kind = 'message:deleted', channelId = msg.channelId, messageId = msg.id, seq = msg.seq, deletedBy = ARGV[6] }))
 else
-  redis.call('PUBLISH', ARGV[1], '{"kind":"message:updated","message":' .. json .. '}')
+  redis.call(ARGV[1], KEYS[3], '{"kind":"message:updated","message":' .. json .. '}')
 end
 return json
 `;

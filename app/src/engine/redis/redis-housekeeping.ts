@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import type { HousekeepingStore, ScanPage } from '../housekeeping.port';
 import type { RedisCommandRunner } from './redis-command-runner';
+import { primariesOf, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 /** Drops edit overlays of seqs below the stream's first entry (the trimmed ones). */
@@ -26,21 +26,44 @@ if newest ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5])
 return 1`;
 
+interface HousekeepingScripts {
+  sgTrim(log: string, edits: string, maxLen: number): Promise<number>;
+  sgDropIdle(meta: string, log: string, edits: string, members: string, leftAt: string, newestId: string): Promise<number>;
+}
+
+/**
+ * Sweeps run SCAN on every primary (one on a single node or Sentinel group, each shard's on a
+ * Cluster). The cursor handed back is `<primary index>:<that primary's SCAN cursor>` over the
+ * primaries sorted by address; a failover during a sweep may make it visit a shard twice or miss
+ * one until the next sweep, which is harmless for these idempotent jobs.
+ */
 export class RedisHousekeeping implements HousekeepingStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  private readonly scripts: HousekeepingScripts;
+
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+    redis.defineCommand('sgTrim', { numberOfKeys: 2, lua: TRIM_LUA });
+    redis.defineCommand('sgDropIdle', { numberOfKeys: 5, lua: DROP_IDLE_LUA });
+    this.scripts = redis as unknown as HousekeepingScripts;
+  }
 
   private async scanChannels(cursor: string, budget: number, suffix: string): Promise<{ next: string; channels: string[] }> {
+    const primaries = primariesOf(this.redis).sort((a, b) => address(a).localeCompare(address(b)));
+    const [indexPart, nodeCursor] = cursor.includes(':') ? cursor.split(':') : ['0', cursor];
+    const index = Math.min(Number(indexPart) || 0, Math.max(0, primaries.length - 1));
+    const node = primaries[index];
+    if (!node) return { next: '0', channels: [] };
     const pattern = `${this.keys.prefix}:{ch:*}:${suffix}`;
-    const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', Math.max(10, budget));
+    const [after, found] = await node.scan(nodeCursor || '0', 'MATCH', pattern, 'COUNT', Math.max(10, budget));
     const channels = found.map((k) => k.slice(`${this.keys.prefix}:{ch:`.length, -(`}:${suffix}`.length)));
-    return { next, channels };
+    if (after !== '0') return { next: `${index}:${after}`, channels };
+    return { next: index + 1 < primaries.length ? `${index + 1}:0` : '0', channels };
   }
 
   trimHistories(maxLen: number, cursor: string, budget: number): Promise<ScanPage & { trimmed: number }> {
     return this.runner.run('housekeeping_trim', async () => {
       const { next, channels } = await this.scanChannels(cursor, budget, 'log');
       let trimmed = 0;
-      for (const ch of channels) trimmed += Number(await this.redis.eval(TRIM_LUA, 2, this.keys.log(ch), this.keys.edits(ch), maxLen));
+      for (const ch of channels) trimmed += Number(await this.scripts.sgTrim(this.keys.log(ch), this.keys.edits(ch), maxLen));
       return { cursor: next, scanned: channels.length, trimmed };
     });
   }
@@ -62,7 +85,7 @@ export class RedisHousekeeping implements HousekeepingStore {
         const last = await this.newest(ch);
         if (last && now - last.at < idleMs) continue;
         dropped += Number(
-          await this.redis.eval(DROP_IDLE_LUA, 5, this.keys.meta(ch), this.keys.log(ch), this.keys.edits(ch), this.keys.members(ch), this.keys.leftAt(ch), last?.id ?? ''),
+          await this.scripts.sgDropIdle(this.keys.meta(ch), this.keys.log(ch), this.keys.edits(ch), this.keys.members(ch), this.keys.leftAt(ch), last?.id ?? ''),
         );
       }
       return { cursor: next, scanned: channels.length, dropped };
@@ -81,4 +104,8 @@ export class RedisHousekeeping implements HousekeepingStore {
       return { id, at: 0 };
     }
   }
+}
+
+function address(node: { options: { host?: string; port?: number } }): string {
+  return `${node.options.host ?? ''}:${String(node.options.port ?? 0).padStart(5, '0')}`;
 }

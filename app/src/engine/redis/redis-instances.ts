@@ -1,14 +1,15 @@
-import type Redis from 'ioredis';
 import type { InstanceInfo, InstanceRegistry } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 /**
  * A sorted set instanceId → heartbeat expiry, plus a hash of the instances' last stats. Expired
  * members stay until `forget`, so the maintenance job can find dead instances and prune them.
+ * Both keys share one hash tag, so their MULTI runs on one Cluster slot.
  */
 export class RedisInstances implements InstanceRegistry {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
 
   heartbeat(instanceId: string, stats: Record<string, unknown>, now: number, ttlMs: number): Promise<void> {
     return this.runner.run('instance_heartbeat', async () => {

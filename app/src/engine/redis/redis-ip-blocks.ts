@@ -1,11 +1,11 @@
-import type Redis from 'ioredis';
 import type { IpBlock, IpBlockStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 /** One sorted set, cidr → expiry ms (+inf when permanent); `list` drops what has expired. */
 export class RedisIpBlocks implements IpBlockStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
 
   block(cidr: string, ttlSec: number | null, now: number): Promise<void> {
     return this.runner.run('ip_block', async () => {

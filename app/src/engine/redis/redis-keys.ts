@@ -5,13 +5,13 @@
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  /** The one pub/sub channel carrying MessageLog events to every instance. */
-  get bus(): string {
-    return `${this.prefix}:bus`;
-  }
-
   private channel(channelId: string): string {
     return `${this.prefix}:{ch:${channelId}}`;
+  }
+
+  /** Pub/sub topic of the channel's MessageLog events; in the channel's slot, so SPUBLISH from its scripts works on a Cluster. */
+  events(channelId: string): string {
+    return `${this.channel(channelId)}:events`;
   }
 
   /** Hash: epoch, seq. */
@@ -73,14 +73,14 @@ export class RedisKeys {
     return `${this.prefix}:ipblocks`;
   }
 
-  /** Sorted set: instanceId → heartbeat expiry ms. */
+  /** Sorted set: instanceId → heartbeat expiry ms. Shares the `{instances}` tag with the stats, for one MULTI. */
   get instances(): string {
-    return `${this.prefix}:instances`;
+    return `${this.prefix}:{instances}`;
   }
 
   /** Hash: instanceId → JSON { stats, lastSeen }. */
   get instanceStats(): string {
-    return `${this.prefix}:instances:stats`;
+    return `${this.prefix}:{instances}:stats`;
   }
 
   lock(name: string): string {

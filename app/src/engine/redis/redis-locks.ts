@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import type { LockStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 /** Deletes the lock only when the caller still owns it. */
@@ -8,7 +8,12 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 
 /** `SET NX PX` leases: the TTL frees a lock whose holder died mid-job. */
 export class RedisLocks implements LockStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  private readonly scripts: { sgLockRelease(key: string, owner: string): Promise<number> };
+
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+    redis.defineCommand('sgLockRelease', { numberOfKeys: 1, lua: RELEASE });
+    this.scripts = redis as unknown as typeof this.scripts;
+  }
 
   acquire(name: string, owner: string, ttlMs: number): Promise<boolean> {
     return this.runner.run('lock_acquire', async () => (await this.redis.set(this.keys.lock(name), owner, 'PX', ttlMs, 'NX')) === 'OK');
@@ -16,7 +21,7 @@ export class RedisLocks implements LockStore {
 
   release(name: string, owner: string): Promise<void> {
     return this.runner.run('lock_release', async () => {
-      await this.redis.eval(RELEASE, 1, this.keys.lock(name), owner);
+      await this.scripts.sgLockRelease(this.keys.lock(name), owner);
     });
   }
 }

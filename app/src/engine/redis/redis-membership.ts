@@ -1,7 +1,7 @@
-import type Redis from 'ioredis';
 import type { MembershipStore } from '../engine.ports';
 import { MEMBER_ADD_LUA, MEMBER_REMOVE_LUA } from './membership.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface MembershipCommands {
@@ -32,7 +32,7 @@ export class RedisMembership implements MembershipStore {
   private readonly scripts: MembershipCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisMembershipOptions,

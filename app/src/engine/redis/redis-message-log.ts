@@ -1,11 +1,13 @@
-import type Redis from 'ioredis';
 import type { ChatMessage } from '../../contracts/events';
+import { EngineUnavailableError } from '../../common/gateway-error';
 import { newEpoch } from '../message-id';
 import type {
   AppendInput, AppendResult, BusEvent, ChannelMeta, MessageLog, MessagePatch, RangeQuery, RangeResult,
 } from '../engine.ports';
 import { APPEND_LUA, META_LUA, UPDATE_LUA } from './message-log.lua';
+import type { ChannelTopics } from './redis-channel-topics';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface MessageLogCommands {
@@ -14,11 +16,22 @@ interface MessageLogCommands {
   sgMeta(...args: Array<string | number>): Promise<[string, string, string]>;
 }
 
+/** The same scripts queued on a pipeline (followed there by WAIT, on the same node). */
+interface PipelinedScripts {
+  sgAppend(...args: Array<string | number>): PipelinedScripts;
+  sgUpdate(...args: Array<string | number>): PipelinedScripts;
+  wait(replicas: number, timeoutMs: number): PipelinedScripts;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+
 type StreamEntry = [id: string, fields: string[]];
 
 export interface RedisMessageLogOptions {
   historyMaxLen: number;
   idempotencyTtlSec: number;
+  /** Replicas that must hold a write before it resolves (0: none). */
+  waitReplicas: number;
+  engineTimeoutMs: number;
 }
 
 /** Entries read per round trip when filtering a thread out of the channel's stream. */
@@ -26,35 +39,43 @@ const THREAD_SCAN_CHUNK = 200;
 
 /**
  * MessageLog on Redis: a Stream per channel (entry id `<seq>-0`), a hash of edit overlays and
- * idempotency keys, all written — and the bus event published — by one script per operation, so
- * every instance's subscriber receives a channel's events in seq order.
+ * idempotency keys, all written — and the event published on the channel's own topic, in the same
+ * hash slot — by one script per operation, so every instance following the channel receives its
+ * events in seq order. With `waitReplicas` the script is pipelined with `WAIT` on the same
+ * connection, and the write only resolves once that many replicas hold it.
  */
 export class RedisMessageLog implements MessageLog {
   private listener: ((event: BusEvent) => void) | null = null;
   private readonly scripts: MessageLogCommands;
 
   constructor(
-    private readonly redis: Redis,
-    subscriber: Redis,
+    private readonly redis: RedisClient,
+    private readonly topics: ChannelTopics,
     private readonly keys: RedisKeys,
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisMessageLogOptions,
     private readonly onError: (err: Error) => void,
   ) {
-    redis.defineCommand('sgAppend', { numberOfKeys: 4, lua: APPEND_LUA });
-    redis.defineCommand('sgUpdate', { numberOfKeys: 2, lua: UPDATE_LUA });
+    redis.defineCommand('sgAppend', { numberOfKeys: 5, lua: APPEND_LUA });
+    redis.defineCommand('sgUpdate', { numberOfKeys: 3, lua: UPDATE_LUA });
     redis.defineCommand('sgMeta', { numberOfKeys: 3, lua: META_LUA });
     this.scripts = redis as unknown as MessageLogCommands;
-    subscriber.on('message', (channel: string, payload: string) => {
-      if (channel === keys.bus) this.deliver(payload);
-    });
   }
 
   subscribe(listener: (event: BusEvent) => void): void {
     this.listener = listener;
   }
 
-  private deliver(payload: string): void {
+  follow(channelId: string): Promise<void> {
+    return this.topics.follow(this.keys.events(channelId));
+  }
+
+  unfollow(channelId: string): Promise<void> {
+    return this.topics.unfollow(this.keys.events(channelId));
+  }
+
+  /** An event received on a followed topic. */
+  deliver(payload: string): void {
     try {
       this.listener?.(JSON.parse(payload) as BusEvent);
     } catch (err) {
@@ -66,14 +87,35 @@ export class RedisMessageLog implements MessageLog {
   append(input: AppendInput): Promise<AppendResult> {
     const { channelId } = input;
     return this.runner.run('append', async () => {
-      const [duplicate, json] = await this.scripts.sgAppend(
+      const [duplicate, json] = await this.script<[number, string]>('sgAppend', [
         this.keys.meta(channelId), this.keys.log(channelId), this.keys.edits(channelId),
-        this.keys.idempotency(channelId, input.userId, input.clientMsgId),
-        this.keys.bus, newEpoch(), this.opts.historyMaxLen, this.opts.idempotencyTtlSec,
+        this.keys.idempotency(channelId, input.userId, input.clientMsgId), this.keys.events(channelId),
+        this.topics.publishCommand, newEpoch(), this.opts.historyMaxLen, this.opts.idempotencyTtlSec,
         channelId, input.userId, input.content, input.clientMsgId, new Date(input.now).toISOString(), input.threadId ?? '',
-      );
+      ]);
       return { message: JSON.parse(json) as ChatMessage, duplicate: Number(duplicate) === 1 };
     });
+  }
+
+  /**
+   * Runs a writing script; with `waitReplicas` it is pipelined with WAIT, which a Cluster client
+   * sends to the same primary as the script (the pipeline's keys pick the node). WAIT's own
+   * timeout is half the engine deadline, so a shortfall answers UNAVAILABLE before the deadline.
+   */
+  private async script<T>(name: 'sgAppend' | 'sgUpdate', args: Array<string | number>): Promise<T> {
+    const replicas = this.opts.waitReplicas;
+    if (replicas === 0) return (this.scripts[name] as (...a: Array<string | number>) => Promise<T>)(...args);
+    const pipeline = this.redis.pipeline() as unknown as PipelinedScripts;
+    pipeline[name](...args).wait(replicas, Math.max(1, Math.floor(this.opts.engineTimeoutMs / 2)));
+    const replies = (await pipeline.exec()) ?? [];
+    const [scriptErr, result] = replies[0] ?? [new Error('no reply to the script')];
+    if (scriptErr) throw movedToUnavailable(scriptErr);
+    const [waitErr, acked] = replies[1] ?? [new Error('no reply to WAIT')];
+    if (waitErr) throw movedToUnavailable(waitErr);
+    if (Number(acked) < replicas) {
+      throw new EngineUnavailableError(`write held by ${Number(acked)} of ${replicas} required replicas`);
+    }
+    return result as T;
   }
 
   get(channelId: string, seq: number): Promise<ChatMessage | null> {
@@ -90,10 +132,10 @@ export class RedisMessageLog implements MessageLog {
 
   update(channelId: string, seq: number, patch: MessagePatch): Promise<ChatMessage | null> {
     return this.runner.run('update', async () => {
-      const json = await this.scripts.sgUpdate(
-        this.keys.log(channelId), this.keys.edits(channelId),
-        this.keys.bus, seq, patch.deleted ? 'delete' : 'edit', patch.content ?? '', new Date(patch.now).toISOString(), patch.by,
-      );
+      const json = await this.script<string | null>('sgUpdate', [
+        this.keys.log(channelId), this.keys.edits(channelId), this.keys.events(channelId),
+        this.topics.publishCommand, seq, patch.deleted ? 'delete' : 'edit', patch.content ?? '', new Date(patch.now).toISOString(), patch.by,
+      ]);
       // nil (not retained, or already deleted) arrives as null.
       return json ? (JSON.parse(json) as ChatMessage) : null;
     });
@@ -154,6 +196,15 @@ export class RedisMessageLog implements MessageLog {
     const overlays = await this.redis.hmget(this.keys.edits(channelId), ...messages.map((m) => String(m.seq)));
     return messages.map((m, i) => withOverlay(m, overlays[i]));
   }
+}
+
+/**
+ * ioredis follows MOVED/ASK by itself except inside a pipeline with a write in it. There the
+ * refusal means the slot just moved (a failover) and nothing was written: UNAVAILABLE, so the
+ * client retries, by then against the slot's new primary.
+ */
+function movedToUnavailable(err: Error): Error {
+  return /^(MOVED|ASK) /.test(err.message) ? new EngineUnavailableError(`slot moved: ${err.message}`) : err;
 }
 
 function parseEntry([, fields]: StreamEntry): { message: ChatMessage; threadId: string | undefined } {

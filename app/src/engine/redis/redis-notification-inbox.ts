@@ -1,7 +1,7 @@
-import type Redis from 'ioredis';
 import type { InboxLimits, NotificationInbox, NotificationState, StoredNotification } from '../notification-inbox.port';
 import { NTF_ACK_LUA, NTF_ADD_LUA, NTF_DELIVERED_LUA, NTF_DROP_LUA } from './notification-inbox.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface InboxCommands {
@@ -22,7 +22,7 @@ type Body = Omit<StoredNotification, 'state' | 'deliveredAt' | 'ackedAt'>;
 export class RedisNotificationInbox implements NotificationInbox {
   private readonly scripts: InboxCommands;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
     redis.defineCommand('sgNtfAdd', { numberOfKeys: 4, lua: NTF_ADD_LUA });
     redis.defineCommand('sgNtfDelivered', { numberOfKeys: 1, lua: NTF_DELIVERED_LUA });
     redis.defineCommand('sgNtfAck', { numberOfKeys: 3, lua: NTF_ACK_LUA });

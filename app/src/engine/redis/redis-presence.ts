@@ -1,7 +1,7 @@
-import type Redis from 'ioredis';
 import type { ChosenStatus, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
 import { PRESENCE_CONNECT_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface PresenceCommands {
@@ -31,7 +31,7 @@ export class RedisPresence implements PresenceStore {
   private readonly scripts: PresenceCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisPresenceOptions,
@@ -78,17 +78,13 @@ export class RedisPresence implements PresenceStore {
 
   get(userIds: string[]): Promise<PresenceRecord[]> {
     return this.runner.run('presence_get', async () => {
-      const pipeline = this.redis.pipeline();
-      for (const userId of userIds) {
-        pipeline.hmget(this.userKey(userId, 'state'), 'status', 'lastSeen');
-        pipeline.scard(this.userKey(userId, 'sockets'));
-      }
-      const replies = (await pipeline.exec()) ?? [];
+      // One command per key rather than a pipeline: users' keys sit in different Cluster slots.
+      const replies = await Promise.all(userIds.map((userId) => Promise.all([
+        this.redis.hmget(this.userKey(userId, 'state'), 'status', 'lastSeen'),
+        this.redis.scard(this.userKey(userId, 'sockets')),
+      ])));
       return userIds.map((userId, i) => {
-        const [stateErr, state] = replies[2 * i] ?? [];
-        const [countErr, count] = replies[2 * i + 1] ?? [];
-        if (stateErr || countErr) throw stateErr ?? countErr;
-        const [status, seen] = (state as Array<string | null>) ?? [null, null];
+        const [[status, seen], count] = replies[i];
         return { userId, status: (status ?? 'online') as ChosenStatus, online: Number(count) > 0, lastSeen: parseSeen(seen ?? '') };
       });
     });

@@ -1,7 +1,7 @@
-import type Redis from 'ioredis';
 import type { RateDecision, RateLimiter } from '../engine.ports';
 import { RATE_CONSUME_LUA } from './rate-limiter.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface RateCommands {
@@ -12,7 +12,7 @@ interface RateCommands {
 export class RedisRateLimiter implements RateLimiter {
   private readonly scripts: RateCommands;
 
-  constructor(redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+  constructor(redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
     redis.defineCommand('sgRateConsume', { numberOfKeys: 1, lua: RATE_CONSUME_LUA });
     this.scripts = redis as unknown as RateCommands;
   }

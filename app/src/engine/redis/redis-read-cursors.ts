@@ -1,7 +1,7 @@
-import type Redis from 'ioredis';
 import type { ReadCursorStore } from '../presence.port';
 import { READ_CURSOR_ADVANCE_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface CursorCommands {
@@ -17,7 +17,7 @@ export class RedisReadCursors implements ReadCursorStore {
   private readonly scripts: CursorCommands;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly runner: RedisCommandRunner,
     private readonly retentionMs: number,

@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import type { RevocationCheck, RevocationStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 /** A second revocation never shortens a mark, nor turns a permanent one (PTTL -1) into a timed one. */
@@ -15,7 +15,7 @@ return 1`;
  * one sorted set (ZADD GT keeps the latest). Both share a hash tag so one pipeline reads both.
  */
 export class RedisRevocations implements RevocationStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
 
   revokeJti(jti: string, until: number | null, now: number): Promise<void> {
     return this.runner.run('revoke_jti', async () => {

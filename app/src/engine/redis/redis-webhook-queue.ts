@@ -1,6 +1,6 @@
-import type Redis from 'ioredis';
 import type { ClaimedWebhook, DeadLetter, WebhookEvent, WebhookQueue } from '../webhook-queue.port';
 import type { RedisCommandRunner } from './redis-command-runner';
+import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { WH_ACK_LUA, WH_CLAIM_LUA, WH_DEAD_LUA, WH_ENQUEUE_LUA, WH_REQUEUE_LUA, WH_RETRY_LUA } from './webhook-queue.lua';
 
@@ -24,7 +24,7 @@ export class RedisWebhookQueue implements WebhookQueue {
   private readonly scripts: QueueCommands;
   private readonly k: Record<'data' | 'due' | 'attempts' | 'errors' | 'dead', string>;
 
-  constructor(private readonly redis: Redis, keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+  constructor(private readonly redis: RedisClient, keys: RedisKeys, private readonly runner: RedisCommandRunner) {
     redis.defineCommand('sgWhEnqueue', { numberOfKeys: 3, lua: WH_ENQUEUE_LUA });
     redis.defineCommand('sgWhClaim', { numberOfKeys: 3, lua: WH_CLAIM_LUA });
     redis.defineCommand('sgWhAck', { numberOfKeys: 4, lua: WH_ACK_LUA });

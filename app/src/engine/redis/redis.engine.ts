@@ -1,7 +1,10 @@
-import Redis, { type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { EngineUnavailableError } from '../../common/gateway-error';
+import type { RedisTopology } from '../../config/redis-config';
 import type { Engine } from '../engine.ports';
+import { ChannelTopics } from './redis-channel-topics';
 import { RedisCommandRunner, type CommandObserver } from './redis-command-runner';
+import { createRedisClient, isCluster, retryStrategy, type RedisClient } from './redis-connection';
 import { RedisHousekeeping } from './redis-housekeeping';
 import { RedisInstances } from './redis-instances';
 import { RedisIpBlocks } from './redis-ip-blocks';
@@ -18,8 +21,15 @@ import { RedisReadCursors } from './redis-read-cursors';
 import { MAX_TRACKED_CHANNELS, PRESENCE_RETENTION_MS, READ_CURSOR_RETENTION_MS } from '../presence.port';
 
 export interface RedisEngineOptions {
-  /** `redis://` or `rediss://` URL. */
-  url: string;
+  /** `redis://` or `rediss://` URL of a single node; shorthand for a standalone `topology`. */
+  url?: string;
+  /** Standalone, Sentinel or Cluster (REDIS_MODE); required unless `url` is given. */
+  topology?: RedisTopology;
+  /**
+   * Replicas that must acknowledge a message (Redis `WAIT`) before `append` resolves; fewer within
+   * half of `engineTimeoutMs` rejects with EngineUnavailableError. @default 0
+   */
+  waitReplicas?: number;
   /** @default 'sg' */
   keyPrefix?: string;
   historyMaxLen: number;
@@ -38,23 +48,22 @@ export interface RedisEngineOptions {
 }
 
 export interface AdapterClients {
-  pubClient: Redis;
-  subClient: Redis;
+  pubClient: RedisClient;
+  subClient: RedisClient;
 }
 
-/** Reconnect quickly after an outage: 50 ms doubling, capped at 1 s. */
-const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
-
 /**
- * The multi-instance engine. One command connection (no offline queue, per-command timeout: an
- * outage answers UNAVAILABLE at once instead of queueing), one subscriber connection for the bus,
- * and on request a pair of clients for the Socket.IO redis adapter.
+ * The multi-instance engine, on one Redis node, a Sentinel group or a Cluster. One command client
+ * (no offline queue, per-command timeout: an outage answers UNAVAILABLE at once instead of
+ * queueing), one subscriber client for the channel topics this instance follows (one connection
+ * per shard on a Cluster), and on request a pair of clients for the Socket.IO redis adapter.
  */
 export class RedisEngine implements Engine {
   readonly kind = 'redis' as const;
   readonly sharedAcrossInstances = true;
   /** The command client. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
+  readonly topology: RedisTopology;
   readonly messages: RedisMessageLog;
   readonly rateLimiter: RedisRateLimiter;
   readonly revocations: RedisRevocations;
@@ -68,8 +77,9 @@ export class RedisEngine implements Engine {
   readonly notifications: RedisNotificationInbox;
   readonly webhooks: RedisWebhookQueue;
 
-  private readonly subscriber: Redis;
-  private readonly adapterClients: Redis[] = [];
+  private readonly subscriber: RedisClient;
+  private readonly topics: ChannelTopics;
+  private readonly adapterClients: RedisClient[] = [];
   private readonly runner: RedisCommandRunner;
   private readonly keys: RedisKeys;
   private readonly statusListeners = new Set<(up: boolean) => void>();
@@ -77,6 +87,10 @@ export class RedisEngine implements Engine {
   private commandReady = false;
   private busReady = false;
   private closed = false;
+
+  private get connectionName(): string {
+    return this.opts.instanceId ? `socket-gateway:${this.opts.instanceId}` : 'socket-gateway';
+  }
 
   /** Prefer `RedisEngine.connect`, which resolves once Redis is ready. */
   constructor(private readonly opts: RedisEngineOptions) {
@@ -89,22 +103,36 @@ export class RedisEngine implements Engine {
       connectTimeout: Math.max(opts.engineTimeoutMs, 1000),
       // Bounds how long a socket being dropped mid-outage lingers before it is destroyed.
       disconnectTimeout: 100,
-      connectionName: opts.instanceId ? `socket-gateway:${opts.instanceId}` : 'socket-gateway',
+      connectionName: this.connectionName,
     };
-    this.redis = this.track(new Redis(opts.url, {
-      ...base,
-      enableOfflineQueue: false,
-      commandTimeout: opts.engineTimeoutMs,
-      // A command cut off by a dropped connection fails now rather than running after reconnect.
-      maxRetriesPerRequest: 0,
+    if (!opts.topology && !opts.url) throw new Error('RedisEngine needs a url or a topology');
+    this.topology = opts.topology ?? { mode: 'standalone', url: opts.url! };
+    this.redis = this.track(createRedisClient(this.topology, {
+      options: {
+        ...base,
+        enableOfflineQueue: false,
+        commandTimeout: opts.engineTimeoutMs,
+        // A command cut off by a dropped connection fails now rather than running after reconnect.
+        maxRetriesPerRequest: 0,
+      },
     }), 'command');
-    // The bus is resubscribed by hand on every 'ready' (not by ioredis' autoResubscribe) so that
-    // the engine reports itself up only once SUBSCRIBE is confirmed and no event can slip by.
-    this.subscriber = this.track(new Redis(opts.url, { ...base, autoResubscribe: false }), 'subscriber');
+    const cluster = this.topology.mode === 'cluster';
+    // Standalone and Sentinel: the topics are resubscribed by hand on every 'ready' (not by
+    // ioredis' autoResubscribe) so that the engine reports itself up only once they are confirmed.
+    // Cluster: ioredis' per-shard subscribers move each SSUBSCRIBE to the slot's new primary.
+    this.subscriber = this.track(createRedisClient(this.topology, {
+      options: { ...base, autoResubscribe: cluster },
+      shardedSubscribers: cluster,
+    }), 'subscriber');
+    this.topics = new ChannelTopics(this.subscriber, this.runner, (_topic, payload) => this.messages.deliver(payload));
     this.redis.on('ready', () => this.refresh({ command: true }));
     this.redis.on('close', () => this.refresh({ command: false }));
     this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(this.keys.bus).then(
+      if (isCluster(this.subscriber)) {
+        this.refresh({ bus: true });
+        return;
+      }
+      this.topics.resubscribeAll().then(
         () => this.refresh({ bus: true }),
         (err: Error) => opts.onError?.(err, 'subscriber'),
       );
@@ -112,7 +140,7 @@ export class RedisEngine implements Engine {
     this.subscriber.on('close', () => this.refresh({ bus: false }));
 
     const onError = (err: Error) => opts.onError?.(err, 'bus');
-    this.messages = new RedisMessageLog(this.redis, this.subscriber, this.keys, this.runner, opts, onError);
+    this.messages = new RedisMessageLog(this.redis, this.topics, this.keys, this.runner, { ...opts, waitReplicas: opts.waitReplicas ?? 0 }, onError);
     this.rateLimiter = new RedisRateLimiter(this.redis, this.keys, this.runner);
     this.revocations = new RedisRevocations(this.redis, this.keys, this.runner);
     this.membership = new RedisMembership(this.redis, this.keys, this.runner, {
@@ -180,15 +208,19 @@ export class RedisEngine implements Engine {
    * `close()` quits them too.
    */
   async createAdapterClients(): Promise<AdapterClients> {
-    const options: Partial<RedisOptions> = {
+    const options: RedisOptions = {
       lazyConnect: true,
       enableOfflineQueue: true,
       commandTimeout: undefined,
       maxRetriesPerRequest: null,
       autoResubscribe: true,
+      retryStrategy,
+      connectionName: this.connectionName,
     };
-    const pubClient = this.track(this.redis.duplicate(options), 'adapter-pub');
-    const subClient = this.track(this.redis.duplicate(options), 'adapter-sub');
+    const cluster = this.topology.mode === 'cluster';
+    const pubClient = this.track(createRedisClient(this.topology, { options }), 'adapter-pub');
+    // The sharded adapter SSUBSCRIBEs per room; on a Cluster that needs one connection per shard.
+    const subClient = this.track(createRedisClient(this.topology, { options, shardedSubscribers: cluster }), 'adapter-sub');
     this.adapterClients.push(pubClient, subClient);
     await withDeadline(Promise.all([whenReady(pubClient), whenReady(subClient)]), this.opts.readyTimeoutMs ?? 10_000, 'adapter clients did not become ready');
     return { pubClient, subClient };
@@ -209,7 +241,7 @@ export class RedisEngine implements Engine {
     await Promise.all([this.redis, this.subscriber, ...this.adapterClients].map(quit));
   }
 
-  private track(client: Redis, name: string): Redis {
+  private track(client: RedisClient, name: string): RedisClient {
     // Without a listener ioredis prints each failed reconnect as an "Unhandled error event".
     client.on('error', (err: Error) => this.opts.onError?.(err, name));
     return client;
@@ -229,7 +261,7 @@ export class RedisEngine implements Engine {
 }
 
 /** Connects a lazy client and resolves on 'ready'; failed attempts are retried by `retryStrategy`. */
-function whenReady(client: Redis): Promise<void> {
+function whenReady(client: RedisClient): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   const ready = new Promise<void>((resolve) => client.once('ready', () => resolve()));
   // The first attempt's failure is already reported through the 'error' handler.
@@ -241,7 +273,7 @@ function whenReady(client: Redis): Promise<void> {
  * Quits a ready connection and waits until its socket is closed (no handle outlives `close()`);
  * any other connection is dropped at once, which also cancels a pending reconnect.
  */
-async function quit(client: Redis): Promise<void> {
+async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
