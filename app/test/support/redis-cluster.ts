@@ -47,14 +47,18 @@ export class RedisClusterHarness {
     return this.nodes.map((n) => n.address).join(',');
   }
 
-  /** Every running node reports `cluster_state:ok`, three primaries serve all 16384 slots, each with a replica. */
-  async waitHealthy(timeoutMs: number): Promise<void> {
+  /**
+   * Every running node reports `cluster_state:ok`, three primaries serve all 16384 slots, each
+   * with a replica (`withReplicas: false` after a kill, when a promoted replica has none yet).
+   */
+  async waitHealthy(timeoutMs: number, { withReplicas = true } = {}): Promise<void> {
     await waitUntil(async () => {
       const running = this.nodes.filter((n) => n.running);
       const infos = await Promise.all(running.map((n) => n.admin((r) => r.cluster('INFO') as Promise<string>)));
       if (!infos.every((i) => i.includes('cluster_state:ok') && i.includes('cluster_slots_ok:16384'))) return false;
       const primaries = await this.primaries();
       if (primaries.length !== 3) return false;
+      if (!withReplicas) return true;
       // Each primary lists a connected replica (ROLE), so WAIT 1 can be satisfied from the start.
       const roles = await Promise.all(primaries.map((n) => n.admin((r) => r.role() as Promise<[string, number, unknown[]]>)));
       return roles.every(([, , replicas]) => replicas.length >= 1);

@@ -9,7 +9,8 @@ describe('Redis topology harnesses', () => {
       expect(await cluster.primaries()).toHaveLength(3);
       const victim = await cluster.primaryFor('{ch:x}');
       await victim.kill();
-      await cluster.waitHealthy(20_000);
+      // The promoted replica serves the slots; it has no replica of its own until the victim returns.
+      await cluster.waitHealthy(30_000, { withReplicas: false });
       const successor = await cluster.primaryFor('{ch:x}');
       expect(successor.port).not.toBe(victim.port);
     } finally {

@@ -1,7 +1,7 @@
-import Redis from 'ioredis';
+import Redis, { ReplyError } from 'ioredis';
 import { RedisServer } from '../../../test/support/redis-server';
 import { EngineUnavailableError, toErrorBody } from '../../common/gateway-error';
-import { RedisCommandRunner } from './redis-command-runner';
+import { isUnavailable, RedisCommandRunner } from './redis-command-runner';
 import { RedisEngine } from './redis.engine';
 import { RedisKeys } from './redis-keys';
 
@@ -16,6 +16,14 @@ describe(RedisCommandRunner.name, () => {
     const bug = runner.run('buggy', async () => (undefined as unknown as { x: number }).x);
     await expect(bug).rejects.toBeInstanceOf(TypeError);
     expect(toErrorBody(await bug.catch((e) => e)).code).toBe('INTERNAL_ERROR');
+  });
+
+  it('should count a Cluster failover (slots moving, too many redirections) as an outage, and a wrong command as a bug', () => {
+    expect(isUnavailable(new ReplyError('MOVED 3999 127.0.0.1:7002'))).toBe(true);
+    expect(isUnavailable(new ReplyError('CLUSTERDOWN The cluster is down'))).toBe(true);
+    expect(isUnavailable(new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 3999 127.0.0.1:7002'))).toBe(true);
+    expect(isUnavailable(new ReplyError('ERR wrong number of arguments for \'get\' command'))).toBe(false);
+    expect(isUnavailable(new ReplyError('NOSCRIPT No matching script'))).toBe(false);
   });
 
   it('should answer INTERNAL_ERROR when stored data is corrupt, and UNAVAILABLE when the connection is closed', async () => {

@@ -5,16 +5,17 @@ import { inSpan } from '../../tracing/spans';
 export type CommandObserver = (command: string, seconds: number, ok: boolean) => void;
 
 /**
- * Redis replies that mean "the store cannot serve now" rather than "the script is wrong":
+ * Redis replies that mean "the store cannot serve now" rather than "the script is wrong"
+ * (MOVED/ASK reach us only while a Cluster fails over and its slot map is moving):
  * they become UNAVAILABLE like connection errors; any other reply error stays an internal error.
  */
-const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS)\b/;
+const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MOVED|ASK)\b/;
 
 /**
  * Errors ioredis raises when the connection, not the command, failed: closed or not yet open,
  * not writeable (no offline queue), timed out, retries exhausted, or a socket-level errno.
  */
-const CONNECTION_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|connect E|read E|write E|getaddrinfo E|Failed to refresh slots cache|None of the sentinels|All sentinels are unreachable)/;
+const CONNECTION_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|connect E|read E|write E|getaddrinfo E|Failed to refresh slots cache|None of the sentinels|All sentinels are unreachable|None of startup nodes is available|Cluster is disconnect|Too many Cluster redirections|Connection is discarded|Connection is aborted)/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
