@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import Redis from 'ioredis';
 import { schemaErrors, type K8sObject } from '../helm/test/k8s-schema';
 import { freePort } from '../app/test/support/free-port';
-import { waitForPort } from '../app/test/support/redis-server';
+import { waitForPort } from '../app/test/support/redis-process';
 import { maxmemoryBytes } from './src/redis';
 import { reveal, runProgram, type RecordedResource } from './test/program';
 

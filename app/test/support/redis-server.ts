@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnection } from 'node:net';
 import { freePort } from './free-port';
+import { RedisProcess } from './redis-process';
 
 export interface RedisServerOptions {
   /**
@@ -18,10 +17,13 @@ export interface RedisServerOptions {
  * on the same port (to simulate an outage).
  */
 export class RedisServer {
-  private proc: ChildProcess | null = null;
   private readonly dir = mkdtempSync(join(tmpdir(), 'sg-redis-'));
+  private readonly process: RedisProcess;
 
-  private constructor(readonly port: number, private readonly opts: RedisServerOptions) {}
+  private constructor(readonly port: number, opts: RedisServerOptions) {
+    const persistence = opts.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    this.process = new RedisProcess(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir, '--loglevel', 'warning']);
+  }
 
   static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), opts);
@@ -34,48 +36,17 @@ export class RedisServer {
   }
 
   /** Starts (again) on the same port; resolves once it accepts connections. */
-  async restart(): Promise<void> {
-    if (this.proc) return;
-    const persistence = this.opts.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const proc = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir, '--loglevel', 'warning'],
-      { stdio: 'ignore' },
-    );
-    this.proc = proc;
-    proc.on('exit', () => {
-      if (this.proc === proc) this.proc = null;
-    });
-    await waitForPort(this.port, 10_000);
+  restart(): Promise<void> {
+    return this.process.start();
   }
 
   /** SIGKILLs the server and waits until it is gone. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    this.proc = null;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    });
+  kill(): Promise<void> {
+    return this.process.kill();
   }
 
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' });
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
