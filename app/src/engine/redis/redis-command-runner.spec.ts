@@ -18,9 +18,11 @@ describe(RedisCommandRunner.name, () => {
     expect(toErrorBody(await bug.catch((e) => e)).code).toBe('INTERNAL_ERROR');
   });
 
-  it('should count a Cluster failover (slots moving, too many redirections) as an outage, and a wrong command as a bug', () => {
+  it('should count a failover (Cluster slots moving, too many redirections, a demoted primary unblocking WAIT) as an outage, and a wrong command as a bug', () => {
     expect(isUnavailable(new ReplyError('MOVED 3999 127.0.0.1:7002'))).toBe(true);
     expect(isUnavailable(new ReplyError('CLUSTERDOWN The cluster is down'))).toBe(true);
+    // A Sentinel demoting the primary unblocks its pending WAITs with this reply.
+    expect(isUnavailable(new ReplyError('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)'))).toBe(true);
     expect(isUnavailable(new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 3999 127.0.0.1:7002'))).toBe(true);
     expect(isUnavailable(new ReplyError('ERR wrong number of arguments for \'get\' command'))).toBe(false);
     expect(isUnavailable(new ReplyError('NOSCRIPT No matching script'))).toBe(false);

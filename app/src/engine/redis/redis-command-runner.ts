@@ -6,10 +6,11 @@ export type CommandObserver = (command: string, seconds: number, ok: boolean) =>
 
 /**
  * Redis replies that mean "the store cannot serve now" rather than "the script is wrong"
- * (MOVED/ASK reach us only while a Cluster fails over and its slot map is moving):
+ * (MOVED/ASK reach us only while a Cluster fails over and its slot map is moving; UNBLOCKED is
+ * what a demoted primary answers the WAIT it was blocking):
  * they become UNAVAILABLE like connection errors; any other reply error stays an internal error.
  */
-const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MOVED|ASK)\b/;
+const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MOVED|ASK|UNBLOCKED)\b/;
 
 /**
  * Errors ioredis raises when the connection, not the command, failed: closed or not yet open,
