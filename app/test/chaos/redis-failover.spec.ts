@@ -58,7 +58,7 @@ describe.each(['sentinel', 'cluster'] as const)('chaos: Redis %s primary killed 
     for (let i = 0; resumedAt === 0; i++) {
       if (Date.now() - killedAt > 30_000) throw new Error(`no send acked within 30 s of the kill (${refusals.length} refusals)`);
       const t = Date.now();
-      const ack = await call(probe, 'message:send', { channelId: BUSY, content: 'probe', clientMsgId: `${mode}-probe-${i}` }, 5000);
+      const ack = await call(probe, 'message:send', { channelId: BUSY, content: 'probe', clientMsgId: `${mode}-probe-${i}` }, 10_000);
       if (ack.ok) resumedAt = Date.now();
       else refusals.push({ ms: Date.now() - t, code: ack.error.code });
       if (!ack.ok) await new Promise((r) => setTimeout(r, 100));
@@ -72,10 +72,12 @@ describe.each(['sentinel', 'cluster'] as const)('chaos: Redis %s primary killed 
     const counts = ledger.report(`redis-${mode}-failover`);
     console.log(`[chaos redis-${mode}-failover] replica promoted ${promotedAt - killedAt} ms after the kill, sends acked again after ${resumedAt - killedAt} ms (killed node restarted as a replica); probes refused meanwhile=${refusals.length} (slowest ${Math.max(0, ...refusals.map((r) => r.ms))} ms)`);
     expect(gws.map((g) => g.exitCode)).toEqual([null, null]);
-    // A send makes two engine calls (rate limit, append), each bounded by ENGINE_TIMEOUT_MS (1.5 s).
+    // A send makes two engine calls (rate limit, append), each bounded by ENGINE_TIMEOUT_MS (1.5 s);
+    // 2 s on top is scheduling slack on a busy 2-core machine (4.0 s was seen once in CI). The
+    // point is a bounded answer, never silence; the probe's own timeout is 10 s.
     for (const r of refusals) {
       expect(r.code).toBe('UNAVAILABLE');
-      expect(r.ms).toBeLessThan(3000);
+      expect(r.ms).toBeLessThan(2 * 1500 + 2000);
     }
     expect(ledger.failures).toEqual([]);
     expect(counts).toMatchObject({ lost: 0, duplicated: 0, failed: 0 });

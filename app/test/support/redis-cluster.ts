@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port';
-import { RedisProcess, waitUntil } from './redis-process';
+import { RedisProcess, retryOnPortTaken, waitUntil } from './redis-process';
 
 const run = promisify(execFile);
 
@@ -16,7 +16,11 @@ const run = promisify(execFile);
 export class RedisClusterHarness {
   private constructor(private readonly dir: string, readonly nodes: RedisProcess[]) {}
 
-  static async start(): Promise<RedisClusterHarness> {
+  static start(): Promise<RedisClusterHarness> {
+    return retryOnPortTaken(() => RedisClusterHarness.startOnce());
+  }
+
+  private static async startOnce(): Promise<RedisClusterHarness> {
     const dir = mkdtempSync(join(tmpdir(), 'sg-cluster-'));
     const nodes: RedisProcess[] = [];
     try {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { RedisProcess, waitUntil } from './redis-process';
+import { RedisProcess, retryOnPortTaken, waitUntil } from './redis-process';
 
 export const SENTINEL_GROUP = 'sg-primary';
 
@@ -14,7 +14,11 @@ export const SENTINEL_GROUP = 'sg-primary';
 export class RedisSentinelHarness {
   private constructor(private readonly dir: string, readonly data: RedisProcess[], readonly sentinels: RedisProcess[]) {}
 
-  static async start(): Promise<RedisSentinelHarness> {
+  static start(): Promise<RedisSentinelHarness> {
+    return retryOnPortTaken(() => RedisSentinelHarness.startOnce());
+  }
+
+  private static async startOnce(): Promise<RedisSentinelHarness> {
     const dir = mkdtempSync(join(tmpdir(), 'sg-sentinel-'));
     const data: RedisProcess[] = [];
     const sentinels: RedisProcess[] = [];
@@ -68,19 +72,25 @@ export class RedisSentinelHarness {
    * replica and knows the two other sentinels (so a failover can be authorised).
    */
   async waitHealthy(timeoutMs: number): Promise<void> {
+    let seen = 'no answer yet';
     await waitUntil(async () => {
       const views = await Promise.all(this.sentinels.map((s) => s.admin(async (r) => {
         const master = (await r.call('SENTINEL', 'master', SENTINEL_GROUP)) as string[];
         const field = (name: string) => master[master.indexOf(name) + 1];
         return { port: field('port'), replicas: Number(field('num-slaves')), others: Number(field('num-other-sentinels')), flags: field('flags') };
       })));
+      seen = `sentinels see ${JSON.stringify(views)}`;
       if (new Set(views.map((v) => v.port)).size !== 1) return false;
       if (!views.every((v) => v.flags === 'master' && v.replicas >= 1 && v.others === 2)) return false;
       const primary = await this.primary();
       if (!primary.running) return false;
       const [role, , replicas] = await primary.admin((r) => r.role() as Promise<[string, number, unknown[]]>);
+      seen += `; primary ${primary.port} answers ROLE ${role} with ${replicas.length} replica(s)`;
       return role === 'master' && replicas.length >= 1;
-    }, timeoutMs, 'Sentinel set healthy');
+    }, timeoutMs, 'Sentinel set healthy').catch((err: Error) => {
+      const logs = [...this.data, ...this.sentinels].map((n) => `${n.port}${n.running ? '' : ' (exited)'}: ${n.output.slice(-5).join(' | ')}`);
+      throw new Error(`${err.message}; ${seen}; node logs: ${logs.join(' ;; ')}`);
+    });
   }
 
   async flushAll(): Promise<void> {

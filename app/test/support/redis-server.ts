@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { RedisProcess } from './redis-process';
+import { RedisProcess, retryOnPortTaken } from './redis-process';
 
 export interface RedisServerOptions {
   /**
@@ -25,10 +25,17 @@ export class RedisServer {
     this.process = new RedisProcess(port, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', this.dir, '--loglevel', 'warning']);
   }
 
-  static async start(opts: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), opts);
-    await server.restart();
-    return server;
+  static start(opts: RedisServerOptions = {}): Promise<RedisServer> {
+    return retryOnPortTaken(async () => {
+      const server = new RedisServer(await freePort(), opts);
+      try {
+        await server.restart();
+      } catch (err) {
+        await server.stop();
+        throw err;
+      }
+      return server;
+    });
   }
 
   get url(): string {
