@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
+import { createConnection } from 'node:net';
 
 /** One `redis-server` child (data node or sentinel) that a topology harness can SIGKILL. */
 /** Thrown when a port found free was taken by another process before redis-server bound it. */
@@ -99,5 +100,20 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
     if (await check().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Resolves once something accepts TCP connections on the loopback port. */
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ port, host: '127.0.0.1' });
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
