@@ -62,16 +62,19 @@ export class AuthMiddleware {
       if (err instanceof TokenRejected) throw new Refusal(err.reason, err);
       throw err;
     }
-    const rate = await this.engine.rateLimiter.consume(`conn:u:${user.userId}`, this.config.rateLimits.connectPerUser, 60_000, this.clock.now());
-    if (!rate.allowed) {
-      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connections for this user; retry later', rate.retryAfterMs));
-    }
-    if (await this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt })) {
-      throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
+    // One round trip for the per-user state: the admission script (connect bucket and socket
+    // count, in the user's slot) and the revocation read (in the revocation slot) go out together.
+    const [admission, revoked] = await Promise.all([
+      this.engine.presence.admit(user.userId, { capacity: this.config.rateLimits.connectPerUser, windowMs: 60_000 }, this.clock.now()),
+      this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt }),
+    ]);
+    if (revoked) throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
+    if (!admission.allowed) {
+      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connections for this user; retry later', admission.retryAfterMs));
     }
     // Counted from presence, so across instances. Handshakes of one user that run at the same
     // moment are not counted against each other: the cap can be passed by that many.
-    if ((await this.engine.presence.socketCount(user.userId)) >= this.config.maxSocketsPerUser) {
+    if (admission.sockets >= this.config.maxSocketsPerUser) {
       throw new Refusal('socket_limit', new GatewayError('RATE_LIMITED', `at most ${this.config.maxSocketsPerUser} connections per user`, 5000));
     }
     socket.data.user = user;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { BlockList } from 'node:net';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
@@ -13,16 +13,18 @@ const REFRESH_MS = 1000;
 /**
  * IP rules = the static IP_BLOCKLIST plus blocks added at run time through the server API
  * (stored in the engine so every instance applies them). The handshake path reads a cached
- * BlockList so that a connection attempt never waits on the store for this.
+ * BlockList, reloaded every REFRESH_MS by a timer, so a connection attempt never waits on the
+ * store for this (only the very first one, before any list was loaded).
  */
 @Injectable()
-export class IpRulesService implements OnModuleDestroy {
+export class IpRulesService implements OnModuleInit, OnModuleDestroy {
   private dynamic: BlockList = buildBlockList([]);
   private readonly fixed: BlockList;
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
   /** True while refreshes fail: logged once per failure streak, counted every time. */
   private stale = false;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -36,9 +38,7 @@ export class IpRulesService implements OnModuleDestroy {
 
   async isBlocked(ip: string): Promise<boolean> {
     if (isBlocked(this.fixed, ip)) return true;
-    // A failed refresh keeps the last list (failing open on every handshake would be worse), but
-    // says so: an operator must know that run-time blocks may be stale.
-    if (this.clock.now() - this.loadedAt > REFRESH_MS) await this.refresh().catch((err) => this.reportStale(err));
+    if (this.loadedAt === 0) await this.reload();
     return isBlocked(this.dynamic, ip);
   }
 
@@ -60,6 +60,19 @@ export class IpRulesService implements OnModuleDestroy {
     return this.loading;
   }
 
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.reload(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * A failed refresh keeps the last list (failing open on every handshake would be worse), but
+   * says so: an operator must know that run-time blocks may be stale.
+   */
+  private reload(): Promise<void> {
+    return this.refresh().catch((err) => this.reportStale(err));
+  }
+
   private reportStale(err: unknown): void {
     this.metrics.errors.inc({ code: 'UNAVAILABLE' });
     if (this.stale) return;
@@ -68,6 +81,8 @@ export class IpRulesService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     this.loading = null;
   }
 }

@@ -4,6 +4,7 @@ import type { AuthenticatedUser, Role } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { GatewayError } from '../common/gateway-error';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 const ROLES: ReadonlySet<Role> = new Set(['member', 'moderator', 'admin']);
 const USER_ID = /^[A-Za-z0-9_.@:-]{1,128}$/;
@@ -23,12 +24,15 @@ export class TokenRejected extends GatewayError {
  * JWT_JWKS_URL; any other `alg` (including `none`) is refused by the algorithm allow-list.
  * Lifetime: `exp` is required unless JWT_REQUIRE_EXP=false; `iat` is required, may not lie in the
  * future beyond the clock tolerance, and may not be older than JWT_MAX_TOKEN_AGE_SEC. Time comes
- * from the injected clock, the same one revocation marks are kept by.
+ * from the injected clock, the same one revocation marks are kept by. A verified token's claims
+ * are cached (VerifiedTokenCache): a reconnect with the same token skips the signature check, not
+ * the time checks.
  */
 @Injectable()
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  private readonly cache = new VerifiedTokenCache();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -46,6 +50,22 @@ export class TokenVerifier {
   async verify(token: unknown): Promise<AuthenticatedUser> {
     if (typeof token !== 'string' || token.length === 0) throw new TokenRejected('missing_token', 'a token is required');
     if (token.length > 8192) throw new TokenRejected('invalid_token', 'token too long');
+    const now = this.clock.now();
+    const cached = this.cache.get(token, now);
+    if (cached && this.stillInTime(cached, now)) return { ...cached };
+    const user = await this.verifyFully(token, now);
+    this.cache.set(token, user, now);
+    return user;
+  }
+
+  /** The time-bound checks jose made at verification (exp and the age ceiling, with the tolerance). */
+  private stillInTime(user: AuthenticatedUser, now: number): boolean {
+    const tolerance = this.config.jwt.clockToleranceSec * 1000;
+    if (user.expiresAt !== null && user.expiresAt + tolerance <= now) return false;
+    return user.issuedAt === null || now - user.issuedAt <= this.config.jwt.maxTokenAgeSec * 1000 + tolerance;
+  }
+
+  private async verifyFully(token: string, now: number): Promise<AuthenticatedUser> {
     let payload: JWTPayload;
     try {
       const options = {
@@ -56,7 +76,7 @@ export class TokenVerifier {
         // jose requires `iat` with maxTokenAge and refuses one in the future beyond the tolerance.
         maxTokenAge: this.config.jwt.maxTokenAgeSec,
         requiredClaims: this.config.jwt.requireExp ? ['exp'] : [],
-        currentDate: new Date(this.clock.now()),
+        currentDate: new Date(now),
       };
       payload = (
         typeof this.key === 'function'

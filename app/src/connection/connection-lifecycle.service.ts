@@ -43,15 +43,18 @@ export class ConnectionLifecycleService {
     if (user.jti) ctx.rooms.join(rooms.token(user.jti));
     this.sessions.track(ctx.socketId, user.expiresAt, () => this.broadcaster.expireLocal(ctx.socketId));
     const now = this.clock.now();
+    // The inbox read goes out with the presence write (one round trip); its result is sent after
+    // connection:ready, once the client's handlers are in place.
+    const unacked = this.notifications.unackedFor(user.userId);
+    unacked.catch(() => undefined);
     // Ready only once the user counts as online on every instance (a store failure is logged and
     // mended by the presence reconcile tick; it does not keep the socket from working).
     this.presence.connected(user.userId, ctx.socketKey)
       .catch((err) => this.logger.warn('presence.register_failed', { userId: user.userId, err }))
       .finally(() => {
         const ready = { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(this.clock.now()).toISOString() };
-        // Unacked notifications follow connection:ready, once the client's handlers are in place.
         if (this.broadcaster.toLocalSocketId(ctx.socketId, 'connection:ready', ready)) {
-          this.notifications.redeliver(user.userId, ctx.socketId).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
+          this.notifications.redeliver(user.userId, ctx.socketId, unacked).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
         }
       });
     this.metrics.connectDuration.observe(Math.max(0, now - (connectedAt ?? now)) / 1000);

@@ -391,10 +391,10 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
     it('should allow capacity events, then refuse with retryAfterMs, then refill with time', async () => {
       const e = await make();
       const rl = e.rateLimiter;
-      for (let i = 0; i < 3; i++) expect(await rl.consume('u1:send', 3, 60_000, T0)).toEqual({ allowed: true, retryAfterMs: 0 });
-      expect(await rl.consume('u1:send', 3, 60_000, T0)).toEqual({ allowed: false, retryAfterMs: 20_000 });
-      expect(await rl.consume('u1:send', 3, 60_000, T0 + 5_000)).toEqual({ allowed: false, retryAfterMs: 15_000 });
-      expect(await rl.consume('u1:send', 3, 60_000, T0 + 20_000)).toEqual({ allowed: true, retryAfterMs: 0 });
+      for (let i = 0; i < 3; i++) expect(await rl.consume('u1:send', 3, 60_000, T0)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 2 - i });
+      expect(await rl.consume('u1:send', 3, 60_000, T0)).toEqual({ allowed: false, retryAfterMs: 20_000, remaining: 0 });
+      expect(await rl.consume('u1:send', 3, 60_000, T0 + 5_000)).toEqual({ allowed: false, retryAfterMs: 15_000, remaining: 0 });
+      expect(await rl.consume('u1:send', 3, 60_000, T0 + 20_000)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
       expect((await rl.consume('u1:send', 3, 60_000, T0 + 20_000)).allowed).toBe(false);
       // A full window later the bucket is full again, but never above capacity.
       for (let i = 0; i < 3; i++) expect((await rl.consume('u1:send', 3, 60_000, T0 + 200_000)).allowed).toBe(true);
@@ -409,7 +409,7 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
       for (let i = 0; i < 6; i++) await e.rateLimiter.consume('k', 7, 1000, T0);
       const refused = await e.rateLimiter.consume('k', 7, 1000, T0 + 100);
       const rate = 7 / 1000;
-      expect(refused).toEqual({ allowed: false, retryAfterMs: Math.ceil((1 - 100 * rate) / rate) });
+      expect(refused).toEqual({ allowed: false, retryAfterMs: Math.ceil((1 - 100 * rate) / rate), remaining: 0 });
     });
 
     redisOnly('should share buckets between instances', async () => {
@@ -543,6 +543,21 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
         { userId: 'nobody', status: 'online', online: false, lastSeen: null },
       ]);
       expect(await p.connect('alice', 'i1/s3', T0 + 5)).toEqual({ userId: 'alice', status: 'dnd', lastSeen: T0 + 5, first: true });
+    });
+
+    it('should admit a handshake in one step: take a connect token and count the user\u2019s sockets on every instance', async () => {
+      const e = await make();
+      const p = e.presence;
+      const rate = { capacity: 2, windowMs: 60_000 };
+      expect(await p.admit('bea', rate, T0)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 0 });
+      await p.connect('bea', 'i1/s1', T0);
+      await p.connect('bea', 'i2/s2', T0);
+      expect(await p.admit('bea', rate, T0)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 2 });
+      expect(await p.admit('bea', rate, T0 + 1000)).toEqual({ allowed: false, retryAfterMs: 29_000, sockets: 2 });
+      await p.disconnect('bea', 'i1/s1', T0 + 1000);
+      expect(await p.admit('bea', rate, T0 + 30_000)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 1 });
+      // Another user's bucket and sockets are their own.
+      expect(await p.admit('cal', rate, T0 + 30_000)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 0 });
     });
 
     it('should not move lastSeen while the user is invisible', async () => {

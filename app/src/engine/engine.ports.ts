@@ -96,6 +96,8 @@ export interface RateDecision {
   allowed: boolean;
   /** 0 when allowed; otherwise how long until one more event would be allowed. */
   retryAfterMs: number;
+  /** Whole tokens left in the bucket after this decision. */
+  remaining: number;
 }
 
 /** Token bucket: `capacity` events at once, refilled at `capacity` per `windowMs`. */

@@ -29,6 +29,14 @@ export interface PresenceTransition {
 
 export interface PresenceSocketEntry { userId: string; socketKey: string }
 
+export interface ConnectAdmission {
+  allowed: boolean;
+  /** When `allowed` is false: ms until the bucket holds a token again. */
+  retryAfterMs: number;
+  /** Sockets the user holds on every instance, before this one. */
+  sockets: number;
+}
+
 export interface PresenceStore {
   /** Registers a socket (`${instanceId}/${socketId}`); `first` when the user had none anywhere. */
   connect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { first: boolean }>;
@@ -42,6 +50,11 @@ export interface PresenceStore {
   get(userIds: string[]): Promise<PresenceRecord[]>;
   /** Sockets the user holds on every instance (the MAX_SOCKETS_PER_USER check). */
   socketCount(userId: string): Promise<number>;
+  /**
+   * The handshake's per-user state step, in one call: consumes one token of the user's connect
+   * bucket (`capacity` per `windowMs`, the RateLimiter's arithmetic) and counts the user's sockets.
+   */
+  admit(userId: string, rate: { capacity: number; windowMs: number }, now: number): Promise<ConnectAdmission>;
   /** Records that one of the user's sockets joined the channel (the targets of the user's presence:changed). */
   trackChannel(userId: string, channelId: string): Promise<void>;
   /** Channels recorded for the user while online (may include channels since left; callers filter). */

@@ -114,14 +114,21 @@ export class NotificationsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** After `connection:ready`: sends the user's unacked inbox to that one socket. */
-  async redeliver(userId: string, socketId: string): Promise<number> {
-    const now = this.clock.now();
-    const pending = await this.engine.notifications.unacked(userId, this.config.notifications.inboxMax, now);
+  /**
+   * What a connecting socket is owed. The connect path starts this read together with the presence
+   * write, so the two share one round trip; `redeliver` sends the result after connection:ready.
+   */
+  unackedFor(userId: string): Promise<StoredNotification[]> {
+    return this.engine.notifications.unacked(userId, this.config.notifications.inboxMax, this.clock.now());
+  }
+
+  async redeliver(userId: string, socketId: string, unacked: Promise<StoredNotification[]> = this.unackedFor(userId)): Promise<number> {
+    const pending = await unacked;
     for (let i = 0; i < pending.length; i += REDELIVERY_BATCH) {
       const chunk = pending.slice(i, i + REDELIVERY_BATCH);
       this.broadcaster.toSocket(socketId, 'notification:batch', { notifications: chunk.map(publicView) });
     }
-    if (pending.length > 0) await this.engine.notifications.markDelivered(userId, pending.map((r) => r.id), now);
+    if (pending.length > 0) await this.engine.notifications.markDelivered(userId, pending.map((r) => r.id), this.clock.now());
     return pending.length;
   }
 

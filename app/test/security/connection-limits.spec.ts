@@ -111,6 +111,30 @@ describe('per-IP flood guard (RATE_LIMIT_CONNECT_PER_IP) in allowRequest', () =>
   });
 });
 
+describe('per-IP flood guard on a fleet', () => {
+  let redis: RedisServer;
+  const gws: Gw[] = [];
+  beforeAll(async () => { redis = await RedisServer.start(); });
+  afterAll(async () => {
+    await Promise.all(gws.map((g) => g.close()));
+    await redis?.stop();
+  });
+
+  it('should hold one address to its budget across two instances, sequential or in bursts, though most handshakes skip the wait', async () => {
+    const env = { REDIS_URL: redis.url, RATE_LIMIT_CONNECT_PER_IP: '200', LOG_LEVEL: 'warn' };
+    gws.push(await startTestGateway(env, undefined, clock), await startTestGateway(env, undefined, clock));
+    clock.hold();
+    const statuses: number[] = [];
+    // Bursts of 20 alternating between the instances, then one at a time near the limit.
+    for (let i = 0; i < 9; i++) {
+      statuses.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => pollingHandshake(gws[j % 2].url, '127.0.0.12')))).map((r) => r.status));
+    }
+    for (let i = 0; i < 30; i++) statuses.push((await pollingHandshake(gws[i % 2].url, '127.0.0.12')).status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(200);
+    expect(statuses.slice(200).every((s) => s === 403)).toBe(true);
+  });
+});
+
 describe('invalid frames (MAX_INVALID_FRAMES_PER_MINUTE)', () => {
   let gw: Gw;
   beforeAll(async () => { gw = await startTestGateway({ LOG_LEVEL: 'warn' }, undefined, clock); });

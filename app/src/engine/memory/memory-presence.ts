@@ -1,5 +1,6 @@
+import { MemoryRateLimiter } from './memory-rate-limiter';
 import { MAX_TRACKED_CHANNELS } from '../presence.port';
-import type { ChosenStatus, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
+import type { ChosenStatus, ConnectAdmission, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
 
 interface UserState {
   sockets: Set<string>;
@@ -12,6 +13,9 @@ export class MemoryPresence implements PresenceStore {
   private readonly users = new Map<string, UserState>();
   /** instanceId → socketKey → userId */
   private readonly instances = new Map<string, Map<string, string>>();
+
+  /** `rates`: the engine's buckets, so the housekeeping job prunes the connect buckets too. */
+  constructor(private readonly rates: MemoryRateLimiter = new MemoryRateLimiter()) {}
 
   async connect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { first: boolean }> {
     const u = this.user(userId);
@@ -51,6 +55,11 @@ export class MemoryPresence implements PresenceStore {
 
   async socketCount(userId: string): Promise<number> {
     return this.users.get(userId)?.sockets.size ?? 0;
+  }
+
+  async admit(userId: string, rate: { capacity: number; windowMs: number }, now: number): Promise<ConnectAdmission> {
+    const { allowed, retryAfterMs } = await this.rates.consume(`conn:u:${userId}`, rate.capacity, rate.windowMs, now);
+    return { allowed, retryAfterMs, sockets: this.users.get(userId)?.sockets.size ?? 0 };
   }
 
   async trackChannel(userId: string, channelId: string): Promise<void> {

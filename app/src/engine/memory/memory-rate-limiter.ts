@@ -10,10 +10,10 @@ export class MemoryRateLimiter implements RateLimiter {
     const tokens = Math.min(capacity, b.tokens + Math.max(0, now - b.at) * ratePerMs);
     if (tokens >= 1) {
       this.buckets.set(key, { tokens: tokens - 1, at: now, capacity, windowMs });
-      return { allowed: true, retryAfterMs: 0 };
+      return { allowed: true, retryAfterMs: 0, remaining: Math.floor(tokens - 1) };
     }
     this.buckets.set(key, { tokens, at: now, capacity, windowMs });
-    return { allowed: false, retryAfterMs: Math.max(1, Math.ceil((1 - tokens) / ratePerMs)) };
+    return { allowed: false, retryAfterMs: Math.max(1, Math.ceil((1 - tokens) / ratePerMs)), remaining: 0 };
   }
 
   /** Removes buckets that have refilled completely; returns how many were removed. */

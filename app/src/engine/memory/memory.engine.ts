@@ -28,7 +28,7 @@ export class MemoryEngine implements Engine {
   readonly instances = new MemoryInstances();
   readonly locks = new MemoryLocks();
   readonly housekeeping: MemoryHousekeeping;
-  readonly presence = new MemoryPresence();
+  readonly presence = new MemoryPresence(this.rateLimiter);
   readonly readCursors = new MemoryReadCursors();
   readonly notifications = new MemoryNotificationInbox();
   readonly webhooks = new MemoryWebhookQueue();

@@ -1,3 +1,5 @@
+import { RATE_BUCKET_LUA_FN } from './rate-limiter.lua';
+
 /**
  * Presence scripts. Every key of one user shares the `{pr:<userId>}` hash tag, so each script
  * decides first-connect / last-disconnect atomically across instances on one Cluster slot.
@@ -10,6 +12,15 @@
  * ARGV: socketKey, now, retentionMs
  * Returns { first (0/1), status, lastSeen ('' when never) }.
  */
+/**
+ * The handshake's admission. KEYS: connect bucket, sockets. ARGV: capacity, windowMs, now.
+ * Returns { allowed (0/1), retryAfterMs, sockets }.
+ */
+export const PRESENCE_ADMIT_LUA = `${RATE_BUCKET_LUA_FN}
+local allowed, retryAfterMs = consumeBucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+return {allowed, retryAfterMs, redis.call('SCARD', KEYS[2])}
+`;
+
 export const PRESENCE_CONNECT_LUA = `
 local first = redis.call('SCARD', KEYS[1]) == 0
 redis.call('SADD', KEYS[1], ARGV[1])

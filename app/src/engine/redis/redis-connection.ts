@@ -39,10 +39,11 @@ export function createRedisClient(topology: RedisTopology, role: ClientRole): Re
       failoverDetector: true,
     });
   }
-  const { lazyConnect, enableOfflineQueue, ...perNode } = dataNode;
+  const { lazyConnect, enableOfflineQueue, enableAutoPipelining, ...perNode } = dataNode;
   const clusterOptions: ClusterOptions = {
     lazyConnect,
     enableOfflineQueue,
+    enableAutoPipelining,
     redisOptions: perNode,
     scaleReads: 'master',
     clusterRetryStrategy: retryStrategy,

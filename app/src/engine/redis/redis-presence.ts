@@ -1,10 +1,11 @@
-import type { ChosenStatus, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
-import { PRESENCE_CONNECT_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
+import type { ChosenStatus, ConnectAdmission, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
+import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface PresenceCommands {
+  sgPresenceAdmit(bucket: string, sockets: string, capacity: number, windowMs: number, now: number): Promise<[number, number, number]>;
   sgPresenceConnect(sockets: string, state: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string]>;
   sgPresenceDisconnect(sockets: string, state: string, channels: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string, string[]]>;
   sgPresenceSetStatus(sockets: string, state: string, status: string, now: number, retentionMs: number): Promise<[string, number, string]>;
@@ -22,8 +23,9 @@ export interface RedisPresenceOptions {
 const SCAN_BATCH = 200;
 
 /**
- * Per user (hash tag `{pr:<userId>}`): the set of socket keys, a state hash (status, lastSeen)
- * and the set of channels joined while online. Each socket is also recorded under its instance
+ * Per user (hash tag `{pr:<userId>}`): the set of socket keys, a state hash (status, lastSeen),
+ * the set of channels joined while online and the connect-rate bucket (in the same slot, so the
+ * handshake's admission is one script). Each socket is also recorded under its instance
  * (like memberships), so a dead instance's sockets are found without scanning the keyspace; the
  * set `presence:instances` lists the instances that hold any, for reconciliation.
  */
@@ -36,6 +38,7 @@ export class RedisPresence implements PresenceStore {
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisPresenceOptions,
   ) {
+    redis.defineCommand('sgPresenceAdmit', { numberOfKeys: 2, lua: PRESENCE_ADMIT_LUA });
     redis.defineCommand('sgPresenceConnect', { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA });
     redis.defineCommand('sgPresenceDisconnect', { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA });
     redis.defineCommand('sgPresenceSetStatus', { numberOfKeys: 2, lua: PRESENCE_SET_STATUS_LUA });
@@ -92,6 +95,15 @@ export class RedisPresence implements PresenceStore {
 
   socketCount(userId: string): Promise<number> {
     return this.runner.run('presence_socket_count', () => this.redis.scard(this.userKey(userId, 'sockets')));
+  }
+
+  admit(userId: string, rate: { capacity: number; windowMs: number }, now: number): Promise<ConnectAdmission> {
+    return this.runner.run('presence_admit', async () => {
+      const [allowed, retryAfterMs, sockets] = await this.scripts.sgPresenceAdmit(
+        this.userKey(userId, 'connect-rate'), this.userKey(userId, 'sockets'), rate.capacity, rate.windowMs, now,
+      );
+      return { allowed: Number(allowed) === 1, retryAfterMs: Number(retryAfterMs), sockets: Number(sockets) };
+    });
   }
 
   trackChannel(userId: string, channelId: string): Promise<void> {
@@ -165,7 +177,7 @@ export class RedisPresence implements PresenceStore {
   }
 
   /** User ids are URI-encoded so that a `}` in one cannot change the hash tag. */
-  private userKey(userId: string, part: 'sockets' | 'state' | 'channels'): string {
+  private userKey(userId: string, part: 'sockets' | 'state' | 'channels' | 'connect-rate'): string {
     return `${this.keys.prefix}:{pr:${encodeURIComponent(userId)}}:${part}`;
   }
 

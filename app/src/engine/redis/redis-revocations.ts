@@ -12,7 +12,7 @@ return 1`;
 
 /**
  * Revoked token ids are keys that expire with their tokens; per-user "revoked before" marks live in
- * one sorted set (ZADD GT keeps the latest). Both share a hash tag so one pipeline reads both.
+ * one sorted set (ZADD GT keeps the latest). Both share a hash tag, so both reads go to one node.
  */
 export class RedisRevocations implements RevocationStore {
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
@@ -37,13 +37,11 @@ export class RedisRevocations implements RevocationStore {
 
   isRevoked(c: RevocationCheck): Promise<boolean> {
     return this.runner.run('is_revoked', async () => {
-      const pipeline = this.redis.pipeline();
-      pipeline.zscore(this.keys.revokedUsers, c.userId);
-      if (c.jti) pipeline.exists(this.keys.revokedJti(c.jti));
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [err] of replies) if (err) throw err;
-      const before = replies[0]?.[1] as string | null;
-      const jtiRevoked = c.jti ? Number(replies[1]?.[1]) === 1 : false;
+      // Two commands issued together: the command client's auto-pipelining sends them in one write.
+      const [before, jtiRevoked] = await Promise.all([
+        this.redis.zscore(this.keys.revokedUsers, c.userId),
+        c.jti ? this.redis.exists(this.keys.revokedJti(c.jti)).then((n) => n === 1) : false,
+      ]);
       return jtiRevoked || (before !== null && before !== undefined && (c.issuedAt ?? 0) < Number(before));
     });
   }
