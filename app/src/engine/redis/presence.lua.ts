@@ -21,6 +21,15 @@ local allowed, retryAfterMs = consumeBucket(KEYS[1], tonumber(ARGV[1]), tonumber
 return {allowed, retryAfterMs, redis.call('SCARD', KEYS[2])}
 `;
 
+/**
+ * KEYS: sockets, state. Returns { status ('' when never set), lastSeen ('' when never), sockets }:
+ * one command per user for presence reads.
+ */
+export const PRESENCE_READ_LUA = `
+local state = redis.call('HMGET', KEYS[2], 'status', 'lastSeen')
+return {state[1] or '', state[2] or '', redis.call('SCARD', KEYS[1])}
+`;
+
 export const PRESENCE_CONNECT_LUA = `
 local first = redis.call('SCARD', KEYS[1]) == 0
 redis.call('SADD', KEYS[1], ARGV[1])

@@ -1,10 +1,11 @@
 import type { ChosenStatus, ConnectAdmission, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
-import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
+import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_READ_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface PresenceCommands {
+  sgPresenceRead(sockets: string, state: string): Promise<[string, string, number]>;
   sgPresenceAdmit(bucket: string, sockets: string, capacity: number, windowMs: number, now: number): Promise<[number, number, number]>;
   sgPresenceConnect(sockets: string, state: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string]>;
   sgPresenceDisconnect(sockets: string, state: string, channels: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string, string[]]>;
@@ -38,6 +39,7 @@ export class RedisPresence implements PresenceStore {
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisPresenceOptions,
   ) {
+    redis.defineCommand('sgPresenceRead', { numberOfKeys: 2, lua: PRESENCE_READ_LUA });
     redis.defineCommand('sgPresenceAdmit', { numberOfKeys: 2, lua: PRESENCE_ADMIT_LUA });
     redis.defineCommand('sgPresenceConnect', { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA });
     redis.defineCommand('sgPresenceDisconnect', { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA });
@@ -81,14 +83,12 @@ export class RedisPresence implements PresenceStore {
 
   get(userIds: string[]): Promise<PresenceRecord[]> {
     return this.runner.run('presence_get', async () => {
-      // One command per key rather than a pipeline: users' keys sit in different Cluster slots.
-      const replies = await Promise.all(userIds.map((userId) => Promise.all([
-        this.redis.hmget(this.userKey(userId, 'state'), 'status', 'lastSeen'),
-        this.redis.scard(this.userKey(userId, 'sockets')),
-      ])));
+      // One script per user (users' keys sit in different Cluster slots); issued together, they
+      // leave in one write per node.
+      const replies = await Promise.all(userIds.map((userId) => this.scripts.sgPresenceRead(this.userKey(userId, 'sockets'), this.userKey(userId, 'state'))));
       return userIds.map((userId, i) => {
-        const [[status, seen], count] = replies[i];
-        return { userId, status: (status ?? 'online') as ChosenStatus, online: Number(count) > 0, lastSeen: parseSeen(seen ?? '') };
+        const [status, seen, count] = replies[i];
+        return { userId, status: (status || 'online') as ChosenStatus, online: Number(count) > 0, lastSeen: parseSeen(seen) };
       });
     });
   }

@@ -11,11 +11,31 @@ redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
 return 1`;
 
 /**
+ * KEYS: user marks (sorted set), the token's jti key ('' placeholder when the token has none)
+ * ARGV: userId, has jti (0/1)
+ * Returns { user mark ('' when none), jti revoked (0/1) }: the handshake's revocation read in one command.
+ */
+const IS_REVOKED_LUA = `
+local before = redis.call('ZSCORE', KEYS[1], ARGV[1]) or ''
+local jti = 0
+if ARGV[2] == '1' then jti = redis.call('EXISTS', KEYS[2]) end
+return {before, jti}`;
+
+interface RevocationScripts {
+  sgIsRevoked(users: string, jtiKey: string, userId: string, hasJti: string): Promise<[string, number]>;
+}
+
+/**
  * Revoked token ids are keys that expire with their tokens; per-user "revoked before" marks live in
- * one sorted set (ZADD GT keeps the latest). Both share a hash tag, so both reads go to one node.
+ * one sorted set (ZADD GT keeps the latest). Both share a hash tag, so one script reads both.
  */
 export class RedisRevocations implements RevocationStore {
-  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {}
+  private readonly scripts: RevocationScripts;
+
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
+    redis.defineCommand('sgIsRevoked', { numberOfKeys: 2, lua: IS_REVOKED_LUA });
+    this.scripts = redis as unknown as RevocationScripts;
+  }
 
   revokeJti(jti: string, until: number | null, now: number): Promise<void> {
     return this.runner.run('revoke_jti', async () => {
@@ -37,11 +57,10 @@ export class RedisRevocations implements RevocationStore {
 
   isRevoked(c: RevocationCheck): Promise<boolean> {
     return this.runner.run('is_revoked', async () => {
-      // Two commands issued together: the command client's auto-pipelining sends them in one write.
-      const [before, jtiRevoked] = await Promise.all([
-        this.redis.zscore(this.keys.revokedUsers, c.userId),
-        c.jti ? this.redis.exists(this.keys.revokedJti(c.jti)).then((n) => n === 1) : false,
-      ]);
+      // Without a jti the second key is only a placeholder in the same slot; the script skips it.
+      const [mark, jti] = await this.scripts.sgIsRevoked(this.keys.revokedUsers, this.keys.revokedJti(c.jti ?? ''), c.userId, c.jti ? '1' : '0');
+      const before = mark === '' ? null : mark;
+      const jtiRevoked = Number(jti) === 1;
       return jtiRevoked || (before !== null && before !== undefined && (c.issuedAt ?? 0) < Number(before));
     });
   }
