@@ -1,6 +1,6 @@
 import { startRedisTopology, TOPOLOGIES, type RedisTopologyHarness, type TopologyMode } from '../../test/support/redis-topology';
 import type { ChatMessage } from '../contracts/events';
-import type { AppendInput, BusEvent, Engine, MembershipStore } from './engine.ports';
+import { RateLimitExceeded, type AppendInput, type BusEvent, type Engine, type MembershipStore } from './engine.ports';
 import { MemoryEngine } from './memory/memory.engine';
 import { messageIdFor } from './message-id';
 import type { PruneResult } from './redis/redis-membership';
@@ -134,6 +134,22 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
   });
 
   describe('MessageLog', () => {
+    it('should consume the sender\u2019s bucket in the append: nothing stored without a token, and a duplicate costs none (but on a Cluster)', async () => {
+      const e = await make();
+      // On a Cluster the bucket is in another slot and is consumed before the append, so an
+      // idempotent retry takes a token there too (README, "Rate limits").
+      const cluster = h.label === 'redis cluster';
+      const rate = { key: 'u:alice:message:send', capacity: cluster ? 3 : 2, windowMs: 60_000 };
+      const first = await e.messages.append(input({ clientMsgId: 'r-1', rate }));
+      await e.messages.append(input({ clientMsgId: 'r-2', rate }));
+      expect(await e.messages.append(input({ clientMsgId: 'r-1', rate }))).toEqual({ message: first.message, duplicate: true });
+      await expect(e.messages.append(input({ clientMsgId: 'r-3', rate }))).rejects.toEqual(new RateLimitExceeded(cluster ? 20_000 : 30_000));
+      expect((await e.messages.meta('general')).lastSeq).toBe(2);
+      // The bucket is the rate limiter's own: a plain consume sees it empty, and it refills with time.
+      expect((await e.rateLimiter.consume(rate.key, rate.capacity, 60_000, T0)).allowed).toBe(false);
+      expect((await e.messages.append(input({ clientMsgId: 'r-3', rate, now: T0 + 30_000 }))).message.seq).toBe(3);
+    });
+
     it('should assign strictly increasing seqs and ids from the channel epoch', async () => {
       const e = await make();
       const { epoch } = await e.messages.meta('general');

@@ -26,6 +26,26 @@ export interface AppendInput {
   threadId?: string;
   /** ms since epoch, from the injected clock. */
   now: number;
+  /**
+   * The sender's rate bucket, consumed in the same step as the append (one round trip, except on
+   * a Cluster, where the bucket lives in another slot). A duplicate takes no token; without one
+   * left, nothing is stored and `append` rejects with RateLimitExceeded.
+   */
+  rate?: RateBudget;
+}
+
+/** A token bucket an engine call consumes in its own step: `capacity` tokens per `windowMs`. */
+export interface RateBudget {
+  key: string;
+  capacity: number;
+  windowMs: number;
+}
+
+/** The RateBudget given to an engine call had no token left. */
+export class RateLimitExceeded extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`rate limited; retry in ${retryAfterMs} ms`);
+  }
 }
 
 export interface AppendResult {

@@ -6,7 +6,7 @@ import type {
 import { CLOCK, type Clock } from '../common/clock';
 import { GatewayError } from '../common/gateway-error';
 import type { SocketContext } from '../common/socket-context';
-import { ENGINE, type Engine } from '../engine/engine.ports';
+import { ENGINE, RateLimitExceeded, type Engine, type RateBudget } from '../engine/engine.ports';
 import { seqFromMessageId } from '../engine/message-id';
 import { can, canAccessChannel } from '../auth/permissions';
 import type { AuthenticatedUser } from '../contracts/events';
@@ -41,14 +41,19 @@ export class MessagesService {
       throw new GatewayError('CHANNEL_ERROR', `join channel ${p.channelId} before sending to it`);
     }
     if (!can(ctx.user, 'message:send')) throw new GatewayError('FORBIDDEN', 'this role may not send messages');
-    await this.rateLimits.check(ctx.user.userId, 'message:send');
-    return this.publish({ ...p, userId: ctx.user.userId });
+    // The sender's bucket is consumed by the append itself: one engine round trip per send.
+    try {
+      return await this.publish({ ...p, userId: ctx.user.userId }, this.rateLimits.budget(ctx.user.userId, 'message:send'));
+    } catch (err) {
+      if (err instanceof RateLimitExceeded) throw this.rateLimits.refusal('message:send', err.retryAfterMs);
+      throw err;
+    }
   }
 
-  /** The one write path for messages: sockets and the server API both land here. */
-  async publish(input: PublishInput): Promise<MessageSendResult> {
+  /** The one write path for messages: sockets and the server API (no `rate`) both land here. */
+  async publish(input: PublishInput, rate?: RateBudget): Promise<MessageSendResult> {
     this.broadcaster.markReceived(input.channelId, input.userId, input.clientMsgId);
-    const { message, duplicate } = await this.engine.messages.append({ ...input, now: this.clock.now() });
+    const { message, duplicate } = await this.engine.messages.append({ ...input, now: this.clock.now(), ...(rate ? { rate } : {}) });
     if (!duplicate) this.webhooks.emit('message.created', { message });
     return { messageId: message.id, seq: message.seq, createdAt: message.createdAt, ...(duplicate ? { duplicate: true } : {}) };
   }

@@ -1,8 +1,9 @@
 import type { ChatMessage } from '../../contracts/events';
 import { messageIdFor, newEpoch } from '../message-id';
-import type {
-  AppendInput, AppendResult, BusEvent, ChannelMeta, MessageLog, MessagePatch, RangeQuery, RangeResult,
+import {
+  RateLimitExceeded, type AppendInput, type AppendResult, type BusEvent, type ChannelMeta, type MessageLog, type MessagePatch, type RangeQuery, type RangeResult,
 } from '../engine.ports';
+import type { MemoryRateLimiter } from './memory-rate-limiter';
 
 interface ChannelState {
   epoch: string;
@@ -22,7 +23,7 @@ export class MemoryMessageLog implements MessageLog {
   private readonly idempotency = new Map<string, { channelId: string; seq: number; message: ChatMessage; expiresAt: number }>();
   private listener: ((e: BusEvent) => void) | null = null;
 
-  constructor(private readonly maxLen: number, private readonly idempotencyTtlMs: number) {}
+  constructor(private readonly maxLen: number, private readonly idempotencyTtlMs: number, private readonly rates: MemoryRateLimiter) {}
 
   subscribe(listener: (event: BusEvent) => void): void {
     this.listener = listener;
@@ -46,6 +47,10 @@ export class MemoryMessageLog implements MessageLog {
     const key = `${input.channelId}\u0000${input.userId}\u0000${input.clientMsgId}`;
     const prior = this.idempotency.get(key);
     if (prior && prior.expiresAt > input.now) return { message: prior.message, duplicate: true };
+    if (input.rate) {
+      const decision = await this.rates.consume(input.rate.key, input.rate.capacity, input.rate.windowMs, input.now);
+      if (!decision.allowed) throw new RateLimitExceeded(decision.retryAfterMs);
+    }
     const s = this.state(input.channelId);
     const seq = ++s.lastSeq;
     const message: ChatMessage = {

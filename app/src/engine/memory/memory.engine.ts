@@ -34,7 +34,7 @@ export class MemoryEngine implements Engine {
   readonly webhooks = new MemoryWebhookQueue();
 
   constructor(opts: MemoryEngineOptions) {
-    this.messages = new MemoryMessageLog(opts.historyMaxLen, opts.idempotencyTtlSec * 1000);
+    this.messages = new MemoryMessageLog(opts.historyMaxLen, opts.idempotencyTtlSec * 1000, this.rateLimiter);
     this.housekeeping = new MemoryHousekeeping(this.messages, this.rateLimiter, this.revocations, this.membership);
   }
 

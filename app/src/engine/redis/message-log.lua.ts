@@ -3,6 +3,7 @@
  * user content only ever travels as a raw argument and every JSON string a script decodes was
  * produced by cjson: no JavaScript escape (a lone surrogate, say) can make a script fail.
  */
+import { RATE_BUCKET_LUA_FN } from './rate-limiter.lua';
 
 /**
  * Creates the channel's epoch when its meta hash is missing (first use, or a flushed or evicted
@@ -19,13 +20,20 @@ end
 `;
 
 /**
- * KEYS: meta, log, edits, idempotency, topic (the channel's pub/sub topic, same hash slot)
- * ARGV: publish command (PUBLISH, or SPUBLISH on a Cluster), newEpoch, maxLen, idempotencyTtlSec, channelId, userId, content, clientMsgId, createdAt, threadId ('' = none)
- * Returns {duplicate (0|1), messageJson}.
+ * KEYS: meta, log, edits, idempotency, topic (the channel's pub/sub topic, same hash slot), the
+ * sender's rate bucket (any key when ARGV[11] is ''; on a Cluster the caller consumes it apart)
+ * ARGV: publish command (PUBLISH, or SPUBLISH on a Cluster), newEpoch, maxLen, idempotencyTtlSec, channelId, userId, content, clientMsgId, createdAt, threadId ('' = none),
+ *   bucket capacity ('' = no bucket), bucket windowMs, now (ms)
+ * Returns {duplicate (0|1), messageJson}, or {2, retryAfterMs} when the bucket had no token
+ * (nothing stored). A duplicate takes no token: an idempotent retry costs the sender nothing.
  */
-export const APPEND_LUA = `${ENSURE_EPOCH}
+export const APPEND_LUA = `${ENSURE_EPOCH}${RATE_BUCKET_LUA_FN}
 local prior = redis.call('GET', KEYS[4])
 if prior then return {1, prior} end
+if ARGV[11] ~= '' then
+  local allowed, retryAfterMs = consumeBucket(KEYS[6], tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13]))
+  if allowed == 0 then return {2, retryAfterMs} end
+end
 local epoch = ensureEpoch(KEYS[1], KEYS[2], KEYS[3], ARGV[2])
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local maxLen = tonumber(ARGV[3])

@@ -1,13 +1,14 @@
 import type { ChatMessage } from '../../contracts/events';
 import { EngineUnavailableError } from '../../common/gateway-error';
 import { newEpoch } from '../message-id';
-import type {
-  AppendInput, AppendResult, BusEvent, ChannelMeta, MessageLog, MessagePatch, RangeQuery, RangeResult,
+import {
+  RateLimitExceeded, type AppendInput, type AppendResult, type BusEvent, type ChannelMeta, type MessageLog, type MessagePatch,
+  type RangeQuery, type RangeResult, type RateLimiter,
 } from '../engine.ports';
 import { APPEND_LUA, META_LUA, UPDATE_LUA } from './message-log.lua';
 import type { ChannelTopics } from './redis-channel-topics';
 import type { RedisCommandRunner } from './redis-command-runner';
-import type { RedisClient } from './redis-connection';
+import { isCluster, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface MessageLogCommands {
@@ -55,8 +56,9 @@ export class RedisMessageLog implements MessageLog {
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisMessageLogOptions,
     private readonly onError: (err: Error) => void,
+    private readonly rateLimiter: RateLimiter,
   ) {
-    redis.defineCommand('sgAppend', { numberOfKeys: 5, lua: APPEND_LUA });
+    redis.defineCommand('sgAppend', { numberOfKeys: 6, lua: APPEND_LUA });
     redis.defineCommand('sgUpdate', { numberOfKeys: 3, lua: UPDATE_LUA });
     redis.defineCommand('sgMeta', { numberOfKeys: 3, lua: META_LUA });
     this.scripts = redis as unknown as MessageLogCommands;
@@ -85,15 +87,24 @@ export class RedisMessageLog implements MessageLog {
   }
 
   append(input: AppendInput): Promise<AppendResult> {
-    const { channelId } = input;
+    const { channelId, rate } = input;
+    // On a Cluster the sender's bucket is in another slot: it is consumed first, in its own call.
+    const inScript = rate !== undefined && !isCluster(this.redis);
     return this.runner.run('append', async () => {
-      const [duplicate, json] = await this.script<[number, string]>('sgAppend', [
+      if (rate && !inScript) {
+        const decision = await this.rateLimiter.consume(rate.key, rate.capacity, rate.windowMs, input.now);
+        if (!decision.allowed) throw new RateLimitExceeded(decision.retryAfterMs);
+      }
+      const [outcome, value] = await this.script<[number, string | number]>('sgAppend', [
         this.keys.meta(channelId), this.keys.log(channelId), this.keys.edits(channelId),
         this.keys.idempotency(channelId, input.userId, input.clientMsgId), this.keys.events(channelId),
+        inScript ? this.keys.rateBucket(rate.key) : this.keys.meta(channelId),
         this.topics.publishCommand, newEpoch(), this.opts.historyMaxLen, this.opts.idempotencyTtlSec,
         channelId, input.userId, input.content, input.clientMsgId, new Date(input.now).toISOString(), input.threadId ?? '',
+        inScript ? rate.capacity : '', inScript ? rate.windowMs : '', input.now,
       ]);
-      return { message: JSON.parse(json) as ChatMessage, duplicate: Number(duplicate) === 1 };
+      if (Number(outcome) === 2) throw new RateLimitExceeded(Number(value));
+      return { message: JSON.parse(String(value)) as ChatMessage, duplicate: Number(outcome) === 1 };
     });
   }
 

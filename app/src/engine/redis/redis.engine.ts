@@ -144,8 +144,8 @@ export class RedisEngine implements Engine {
     this.subscriber.on('close', () => this.refresh({ bus: false }));
 
     const onError = (err: Error) => opts.onError?.(err, 'bus');
-    this.messages = new RedisMessageLog(this.redis, this.topics, this.keys, this.runner, { ...opts, waitReplicas: opts.waitReplicas ?? 0 }, onError);
     this.rateLimiter = new RedisRateLimiter(this.redis, this.keys, this.runner);
+    this.messages = new RedisMessageLog(this.redis, this.topics, this.keys, this.runner, { ...opts, waitReplicas: opts.waitReplicas ?? 0 }, onError, this.rateLimiter);
     this.revocations = new RedisRevocations(this.redis, this.keys, this.runner);
     this.membership = new RedisMembership(this.redis, this.keys, this.runner, {
       leftRetentionMs: Math.max(opts.rejoinGraceMs, 60_000),
