@@ -17,6 +17,7 @@ export type ChartValues = Record<string, unknown>;
 export interface StageChart {
   configMap: Record<string, string>;
   readiness: { periodSeconds: number; failureThreshold: number };
+  preStopSleepSeconds: number;
 }
 
 /** What the stage sets in the chart, as a platform team would for this topology. */
@@ -47,8 +48,14 @@ export function renderChart(values: ChartValues[]): StageChart {
     const cm = objs.find((o) => o.kind === 'ConfigMap' && o.data && 'ENGINE' in o.data);
     const deployment = objs.find((o) => o.kind === 'Deployment');
     if (!cm || !deployment) throw new Error('helm template rendered no gateway ConfigMap or Deployment');
-    const probe = deployment.spec.template.spec.containers[0].readinessProbe as { periodSeconds: number; failureThreshold: number };
-    return { configMap: { ...cm.data! }, readiness: { periodSeconds: probe.periodSeconds, failureThreshold: probe.failureThreshold } };
+    const container = deployment.spec.template.spec.containers[0];
+    const probe = container.readinessProbe as { periodSeconds: number; failureThreshold: number };
+    const preStop = container.lifecycle.preStop.exec.command as string[];
+    return {
+      configMap: { ...cm.data! },
+      readiness: { periodSeconds: probe.periodSeconds, failureThreshold: probe.failureThreshold },
+      preStopSleepSeconds: Number(preStop[preStop.length - 1]),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 /** The stage's three gateway instances: the compiled dist/ with the environment the chart gives a pod. */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { logTail, runningPid, signalDaemon, sleep, startDaemon, waitExited, waitFor } from './daemons';
-import { routedGateways } from './readiness-poller';
+import { routedGateways, terminatingMark } from './readiness-poller';
 import { REPO_ROOT, type GatewayPorts, type StageState } from './state';
 
 export const GATEWAY_MAIN = join(REPO_ROOT, 'dist', 'app', 'src', 'main.js');
@@ -38,41 +38,55 @@ export async function waitGatewayReady(s: StageState, g: GatewayPorts, timeoutMs
   }, () => logTail(s.dir, g.name));
 }
 
-/** Milliseconds each step of a rolling restart of one instance took. */
+/** Milliseconds each step of a rolling restart of one instance took, from the pod's deletion. */
 export interface RollTimings {
-  /** SIGTERM → the poller took it out of nginx */
+  /** deletion → nginx no longer routes to it */
   unroutedMs: number;
+  /** deletion → SIGTERM (the preStop sleep) */
+  sigtermMs: number;
   /** SIGTERM → the process exited by itself (drain done) */
-  exitedMs: number;
+  drainedMs: number;
   /** exit → /readyz 200 again */
   readyMs: number;
-  /** ready → the poller put it back into nginx */
+  /** ready → nginx routes to it again */
   routedMs: number;
 }
 
 /**
- * One step of a rolling restart, as Kubernetes replaces a pod: SIGTERM (readiness turns 503, the
- * poller takes the instance out of nginx, the gateway drains and exits by itself), then the same
- * instance starts again, turns ready and the poller routes to it again.
+ * One step of a rolling restart, as Kubernetes replaces a pod: the pod leaves the endpoints (the
+ * poller takes it out of nginx), the preStop hook sleeps drain.preStopSleepSeconds, SIGTERM turns
+ * readiness to 503 and the gateway drains and exits by itself; then the instance starts again,
+ * turns ready and the poller routes to it again.
  */
 export async function rollGateway(s: StageState, name: string): Promise<RollTimings> {
   const { gateway, index } = gatewayByName(s, name);
+  if (runningPid(s.dir, name) === null) throw new Error(`${name} is not running`);
   const budgetMs = Number(s.gatewayEnv.DRAIN_DELAY_MS) + Number(s.gatewayEnv.DRAIN_WINDOW_MS) + 30_000;
   const t0 = Date.now();
-  if (!signalDaemon(s.dir, name, 'SIGTERM')) throw new Error(`${name} is not running`);
+  writeFileSync(terminatingMark(s.dir, name), `${new Date().toISOString()}\n`);
   let unroutedAt = 0;
-  await waitFor(`${name} drained and exited`, budgetMs, () => {
+  const watchRoute = () => {
     if (!unroutedAt && !routedGateways(s.dir).includes(index)) unroutedAt = Date.now();
+  };
+  const preStopEnds = t0 + s.preStopSleepSeconds * 1000;
+  while (Date.now() < preStopEnds) {
+    watchRoute();
+    await sleep(50);
+  }
+  const sigtermAt = Date.now();
+  signalDaemon(s.dir, name, 'SIGTERM');
+  await waitFor(`${name} drained and exited`, budgetMs, () => {
+    watchRoute();
     return runningPid(s.dir, name) === null;
   }, () => logTail(s.dir, name));
   const exitedAt = Date.now();
-  if (!unroutedAt && !routedGateways(s.dir).includes(index)) unroutedAt = exitedAt;
+  rmSync(terminatingMark(s.dir, name), { force: true });
   startGateway(s, gateway);
   await waitGatewayReady(s, gateway);
   const readyAt = Date.now();
   const periodMs = s.readiness.periodSeconds * 1000;
   await waitFor(`${name} routed by nginx again`, periodMs * 3 + 10_000, () => routedGateways(s.dir).includes(index), () => logTail(s.dir, 'readiness-poller'));
-  return { unroutedMs: unroutedAt ? unroutedAt - t0 : -1, exitedMs: exitedAt - t0, readyMs: readyAt - exitedAt, routedMs: Date.now() - readyAt };
+  return { unroutedMs: unroutedAt ? unroutedAt - t0 : -1, sigtermMs: sigtermAt - t0, drainedMs: exitedAt - sigtermAt, readyMs: readyAt - exitedAt, routedMs: Date.now() - readyAt };
 }
 
 export async function stopGateway(s: StageState, name: string): Promise<void> {

@@ -36,20 +36,36 @@ async function probe(url: string, timeoutMs: number): Promise<boolean> {
 const log = (event: string, metadata: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ timestamp: new Date().toISOString(), level: 'info', event, metadata })}\n`);
 
+/**
+ * A terminating pod leaves the endpoints at once, before its preStop hook and SIGTERM, whatever
+ * its readiness says: `stage roll` marks the instance with this file and removes it when the
+ * replacement starts.
+ */
+export const terminatingMark = (dir: string, name: string) => join(nginxPrefix(dir), `terminating-${name}`);
+
+/** How often terminating marks are looked at (Kubernetes reacts to a deletion within moments). */
+const TICK_MS = 200;
+
 export async function runPoller(s: StageState, stop: () => boolean = () => false): Promise<void> {
   const { periodSeconds, failureThreshold } = s.readiness;
   const failures = s.gateways.map(() => 0);
   let routed = routedGateways(s.dir);
   const ready = new Set(routed);
+  let nextProbeAt = 0;
   log('poller.started', { periodSeconds, failureThreshold, routed });
   while (!stop()) {
-    const started = Date.now();
-    const results = await Promise.all(s.gateways.map((g) => probe(`http://127.0.0.1:${g.port}/readyz`, Math.min(3000, periodSeconds * 1000))));
-    results.forEach((ok, i) => {
-      failures[i] = ok ? 0 : failures[i] + 1;
-      if (ok) ready.add(i);
-      else if (failures[i] >= failureThreshold) ready.delete(i);
-    });
+    if (Date.now() >= nextProbeAt) {
+      nextProbeAt = Date.now() + periodSeconds * 1000;
+      const results = await Promise.all(s.gateways.map((g) => probe(`http://127.0.0.1:${g.port}/readyz`, Math.min(3000, periodSeconds * 1000))));
+      results.forEach((ok, i) => {
+        failures[i] = ok ? 0 : failures[i] + 1;
+        if (ok) ready.add(i);
+        else if (failures[i] >= failureThreshold) ready.delete(i);
+      });
+    }
+    const terminating = s.gateways.map((g, i) => (existsSync(terminatingMark(s.dir, g.name)) ? i : -1)).filter((i) => i >= 0);
+    // Its replacement is a new pod: routed only after a readiness probe of its own passes.
+    for (const i of terminating) ready.delete(i);
     // With no gateway ready nginx keeps the last list: an empty upstream is not a valid config,
     // and the passive checks answer 502 for instances that are gone, as an Ingress with no endpoints answers 503.
     const next = [...ready].sort();
@@ -57,13 +73,14 @@ export async function runPoller(s: StageState, stop: () => boolean = () => false
       routeTo(s, next);
       try {
         reloadIngress(s);
-        log('poller.routed', { ready: next.map((i) => s.gateways[i].name), removed: routed.filter((i) => !next.includes(i)).map((i) => s.gateways[i].name), added: next.filter((i) => !routed.includes(i)).map((i) => s.gateways[i].name) });
+        const names = (l: number[]) => l.map((i) => s.gateways[i].name);
+        log('poller.routed', { ready: names(next), removed: names(routed.filter((i) => !next.includes(i))), added: names(next.filter((i) => !routed.includes(i))), terminating: names(terminating) });
         routed = next;
       } catch (err) {
         log('poller.reload_failed', { err: (err as Error).message });
       }
     }
-    await new Promise((r) => setTimeout(r, Math.max(0, periodSeconds * 1000 - (Date.now() - started))));
+    await new Promise((r) => setTimeout(r, TICK_MS));
   }
 }
 

@@ -14,7 +14,7 @@ import { runningPid, signalDaemon, waitExited } from './daemons';
 import { gatewayByName, rollGateway, startGateway, waitGatewayReady } from './gateways';
 import { routedGateways } from './readiness-poller';
 import { currentPrimary, startRedisNode } from './redis-set';
-import { describeStage, runningDaemons, StageAlreadyUp, startStage, stopStage } from './stage';
+import { describeStage, runningDaemons, StageAlreadyUp, startStage, stopStage } from './lifecycle';
 import { readState, stageDir, type StageState } from './state';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -67,9 +67,9 @@ async function main(args: string[]): Promise<void> {
       const s = upState(dir);
       if (!name) throw new Usage('roll needs a gateway name, e.g. socket-gateway-1');
       gatewayByName(s, name);
-      out(`${name}: SIGTERM (readiness off, drain over DRAIN_DELAY_MS ${s.gatewayEnv.DRAIN_DELAY_MS} + DRAIN_WINDOW_MS ${s.gatewayEnv.DRAIN_WINDOW_MS})`);
+      out(`${name}: terminating (out of nginx, preStop ${s.preStopSleepSeconds} s, then SIGTERM: readiness off, drain over DRAIN_DELAY_MS ${s.gatewayEnv.DRAIN_DELAY_MS} + DRAIN_WINDOW_MS ${s.gatewayEnv.DRAIN_WINDOW_MS})`);
       const t = await rollGateway(s, name);
-      out(`${name}: out of nginx after ${t.unroutedMs} ms, exited after ${t.exitedMs} ms, ready ${t.readyMs} ms after restart, routed again ${t.routedMs} ms later`);
+      out(`${name}: out of nginx after ${t.unroutedMs} ms, SIGTERM at ${t.sigtermMs} ms, drained and exited ${t.drainedMs} ms later, ready ${t.readyMs} ms after restart, routed again ${t.routedMs} ms later`);
       return;
     }
     case 'kill': {

@@ -36,6 +36,8 @@ export interface StageState {
   webhookSecret: string;
   /** Environment every gateway shares (the chart's ConfigMap and Secret), without its ports. */
   gatewayEnv: Record<string, string>;
+  /** The chart's preStop sleep (drain.preStopSleepSeconds), played by `stage roll`. */
+  preStopSleepSeconds: number;
   /** Readiness probe of the chart, followed by the poller. */
   readiness: { periodSeconds: number; failureThreshold: number };
   /** Scrape and rule evaluation interval of the stage's Prometheus. */

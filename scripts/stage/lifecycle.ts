@@ -70,6 +70,7 @@ export async function startStage(o: StageOptions): Promise<StageState> {
     webhookSecret: randomBytes(24).toString('base64url'),
     gatewayEnv: {},
     readiness: chart.readiness,
+    preStopSleepSeconds: chart.preStopSleepSeconds,
     scrapeInterval: o.scrapeInterval ?? '5s',
   };
   s.gatewayEnv = { ...chart.configMap, NODE_ENV: 'production', JWT_SECRET: s.jwtSecret, API_KEYS: s.apiKey, WEBHOOK_SECRET: s.webhookSecret };
