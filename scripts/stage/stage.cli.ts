@@ -1,6 +1,8 @@
 /**
  * The stage's command line (scripts/stage/stage wraps it; `make stage` / `make stage-down` call
- * `up` / `down`). The stage directory is tmp/stage, or STAGE_DIR.
+ * `up` / `down`). The stage directory is tmp/stage, or STAGE_DIR. `up` also reads STAGE_VALUES
+ * (a chart values file, JSON or YAML, merged over the stage's values: e.g. shorter drain settings)
+ * and STAGE_SCRAPE_INTERVAL (Prometheus scrape and evaluation interval, default 5s).
  *
  *   up                      start everything, print the URLs and dev tokens
  *   down                    stop every process the stage started (by pid file)
@@ -9,7 +11,10 @@
  *   kill <name>             SIGKILL one process (a gateway, redis-0, sentinel-1, … or redis-primary)
  *   start <name>            start a killed gateway, Redis node or sentinel again
  */
+import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
+import { parse } from 'yaml';
+import type { ChartValues } from './chart-env';
 import { runningPid, signalDaemon, waitExited } from './daemons';
 import { gatewayByName, rollGateway, startGateway, waitGatewayReady } from './gateways';
 import { routedGateways } from './readiness-poller';
@@ -41,7 +46,8 @@ async function main(args: string[]): Promise<void> {
   switch (command) {
     case 'up': {
       try {
-        out(await describe(await startStage({ dir })));
+        const values = process.env.STAGE_VALUES ? (parse(readFileSync(process.env.STAGE_VALUES, 'utf8')) as ChartValues) : undefined;
+        out(await describe(await startStage({ dir, values, scrapeInterval: process.env.STAGE_SCRAPE_INTERVAL || undefined })));
       } catch (err) {
         if (!(err instanceof StageAlreadyUp)) throw err;
         out(`The stage is already up (make stage-down stops it).`);
