@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { parse } from 'yaml';
 import type { ChartValues } from './chart-env';
-import { runningPid, signalDaemon, waitExited } from './daemons';
+import { runningPid, signalDaemon, waitExited, waitFor } from './daemons';
 import { gatewayByName, rollGateway, startGateway, waitGatewayReady } from './gateways';
 import { routedGateways } from './readiness-poller';
 import { currentPrimary, startRedisNode } from './redis-set';
@@ -75,7 +75,8 @@ async function main(args: string[]): Promise<void> {
       gatewayByName(s, name);
       out(`${name}: terminating (out of nginx, preStop ${s.preStopSleepSeconds} s, then SIGTERM: readiness off, drain over DRAIN_DELAY_MS ${s.gatewayEnv.DRAIN_DELAY_MS} + DRAIN_WINDOW_MS ${s.gatewayEnv.DRAIN_WINDOW_MS})`);
       const t = await rollGateway(s, name);
-      out(`${name}: out of nginx after ${t.unroutedMs} ms, SIGTERM at ${t.sigtermMs} ms, drained and exited ${t.drainedMs} ms later, ready ${t.readyMs} ms after restart, routed again ${t.routedMs} ms later`);
+      const budgetMs = Number(s.gatewayEnv.DRAIN_DELAY_MS) + Number(s.gatewayEnv.DRAIN_WINDOW_MS);
+      out(`${name}: out of nginx after ${t.unroutedMs} ms, SIGTERM at ${t.sigtermMs} ms, drained and exited ${t.drainedMs} ms later (drain budget ${budgetMs} ms), ready ${t.readyMs} ms after restart, routed again ${t.routedMs} ms later`);
       return;
     }
     case 'kill': {
@@ -92,9 +93,12 @@ async function main(args: string[]): Promise<void> {
       if (!name) throw new Usage('start needs a process name');
       if (runningPid(dir, name)) throw new Usage(`${name} already runs`);
       if (s.gateways.some((g) => g.name === name)) {
-        const { gateway } = gatewayByName(s, name);
+        const { gateway, index } = gatewayByName(s, name);
         startGateway(s, gateway);
         await waitGatewayReady(s, gateway);
+        if (runningPid(dir, 'readiness-poller')) {
+          await waitFor(`${name} routed by nginx`, s.readiness.periodSeconds * 3000 + 10_000, () => routedGateways(dir).includes(index));
+        }
       } else if ([...s.redis, ...s.sentinels].some((n) => n.name === name)) {
         startRedisNode(s, name);
       } else {

@@ -80,7 +80,7 @@ describe('the stage: production-shaped topology behind nginx', () => {
     await stage?.stop();
   }, 60_000);
 
-  it('should serve WebSocket and polling clients through nginx, each polling session on one instance', async () => {
+  it('should serve WebSocket and polling clients through nginx, each polling session on one instance, and route around a killed instance', async () => {
     const secret = stage.state.jwtSecret;
     const ws = await Promise.all([10, 11, 12, 13, 14, 15].map(async (n) => client(stage.ingress, `127.0.0.${n}`, await signToken({ sub: `ws-${n}` }, secret))));
     const connected = ws.map((c) => {
@@ -95,8 +95,14 @@ describe('the stage: production-shaped topology behind nginx', () => {
     expect(polling.socket.io.engine.transport.name).toBe('polling');
     expect(polling.socket.connected).toBe(true);
     const instances = new Set(connected.map((c) => c.instanceId));
-    console.log(`[stage proxy] websocket clients=${connected.length} on instances=${instances.size}; polling sends=10 all on ${polling.instanceId}`);
     expect(instances.size).toBeGreaterThanOrEqual(2);
+
+    // An instance SIGKILLed: nginx's passive checks, then the poller, keep new clients off it.
+    expect((await stage.run('scripts/stage/stage kill socket-gateway-2')).trim()).toBe('killed socket-gateway-2 (SIGKILL)');
+    const meanwhile = await Promise.all([30, 31, 32, 33, 34, 35].map(async (n) => client(stage.ingress, `127.0.0.${n}`, await signToken({ sub: `meanwhile-${n}` }, secret))));
+    expect(meanwhile.map((c) => c.ok && c.instanceId !== 'socket-gateway-2')).toEqual([true, true, true, true, true, true]);
+    await stage.run('scripts/stage/stage start socket-gateway-2');
+    console.log(`[stage proxy] websocket clients=${connected.length} on instances=${instances.size}; polling sends=10 all on ${polling.instanceId}; with socket-gateway-2 killed ${meanwhile.filter((c) => c.ok).length}/6 new clients connected elsewhere`);
   });
 
   it('should hold one source address to the per-IP flood guard whatever X-Forwarded-For says, leave its neighbours alone, and block a blocked address behind a spoofed header', async () => {
