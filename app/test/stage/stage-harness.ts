@@ -20,6 +20,17 @@ export class StageUnderTest {
 
   /** `scripts/stage/stage up` in a new directory, with chart values over the stage's own. */
   static async start(values: ChartValues, scrapeInterval: string): Promise<StageUnderTest> {
+    // A port found free can be taken by a parallel suite before the stage binds it: start again on new ones.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await StageUnderTest.startOnce(values, scrapeInterval);
+      } catch (err) {
+        if (attempt >= 3 || !/address already in use|EADDRINUSE/i.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(values: ChartValues, scrapeInterval: string): Promise<StageUnderTest> {
     const dir = mkdtempSync(join(tmpdir(), 'sg-stage-'));
     // Outside the stage directory: `stage up` starts from an empty one.
     const valuesDir = mkdtempSync(join(tmpdir(), 'sg-stage-values-'));
