@@ -9,7 +9,7 @@ NODE := scripts/with-node.sh
 # require(esm), which its module registry only supports with VM modules enabled.
 JEST := NODE_OPTIONS=--experimental-vm-modules $(NODE) $(BIN)/jest
 
-.PHONY: help install build run test test-only lint dashboards chart smoke audit fuzz chaos bench e2e-prometheus clean
+.PHONY: help install build run test test-only lint dashboards chart smoke audit fuzz chaos bench e2e-prometheus stage stage-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,13 @@ tmp/dev-jwt-secret:
 run: build tmp/dev-jwt-secret ## run the gateway locally: memory engine, generated dev secret, demo page on
 	@$(NODE) node dist/app/src/tools/dev-tokens.js --secret-file tmp/dev-jwt-secret --port $(PORT)
 	ENGINE=memory JWT_SECRET="$$(cat tmp/dev-jwt-secret)" DEMO_PAGE=true PORT=$(PORT) METRICS_PORT=$${METRICS_PORT:-9464} $(NODE) node dist/app/src/main.js
+
+stage: build ## nginx, 3 gateways, Redis Sentinel, Prometheus, Alertmanager on this machine (README "Rehearse on the stage")
+	./scripts/install-system-deps.sh
+	scripts/stage/stage up
+
+stage-down: ## stop every process make stage started (by its pid files)
+	scripts/stage/stage down
 
 test: install ## install what the tests need (Debian packages, helm) and run every test
 	./scripts/install-system-deps.sh

@@ -36,6 +36,9 @@ export interface AmAlert {
   status: { state: 'active' | 'suppressed' | 'unprocessed'; inhibitedBy: string[]; silencedBy: string[] };
 }
 
+/** Debian's Alertmanager binary (`prometheus-alertmanager`, or `alertmanager` elsewhere). */
+export const alertmanagerBinary = () => onPath(['prometheus-alertmanager', 'alertmanager']);
+
 /** A real Alertmanager (Debian's prometheus-alertmanager) on a free loopback port, clustering off. */
 export class AlertmanagerServer {
   private proc: ChildProcess | null = null;
@@ -44,7 +47,7 @@ export class AlertmanagerServer {
   private constructor(readonly dir: string, readonly port: number) {}
 
   static async start(configFile = ALERTMANAGER_CONFIG): Promise<AlertmanagerServer> {
-    const binary = onPath(['prometheus-alertmanager', 'alertmanager']);
+    const binary = alertmanagerBinary();
     const am = new AlertmanagerServer(mkdtempSync(join(tmpdir(), 'sg-alertmanager-')), await freePort());
     am.proc = spawn(binary, [
       `--config.file=${configFile}`,

@@ -3,7 +3,8 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { freePort } from '../../app/test/support/free-port';
 
-function findExporter(): string {
+/** Debian's redis_exporter (`prometheus-redis-exporter`) on PATH. */
+export function findExporter(): string {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     for (const name of ['prometheus-redis-exporter', 'redis_exporter']) {
       if (!dir) continue;

@@ -31,16 +31,19 @@ export class ClientFleet {
 
   constructor(private readonly ledger: DeliveryLedger, private readonly options: Partial<GatewayClientOptions> & { url: string }) {}
 
-  /** Creates `count` clients named `${prefix}-${i}` spread round robin over `channels`, connects and subscribes them. */
-  async add(prefix: string, count: number, channels: string[], batch = 50): Promise<FleetMember[]> {
+  /**
+   * Creates `count` clients named `${prefix}-${i}` spread round robin over `channels`, connects and
+   * subscribes them. `token` signs each one's token (the test secret unless a gateway has its own).
+   */
+  async add(prefix: string, count: number, channels: string[], batch = 50, token: (name: string) => Promise<string> = (name) => signToken({ sub: name, channels: ['*'] })): Promise<FleetMember[]> {
     const added: FleetMember[] = [];
     for (let start = 0; start < count; start += batch) {
       const group = await Promise.all(
         Array.from({ length: Math.min(batch, count - start) }, async (_, j) => {
           const i = start + j;
           const name = `${prefix}-${i}`;
-          const token = await signToken({ sub: name, channels: ['*'] });
-          const client = new GatewayClient({ transports: ['websocket'], getToken: () => token, ...this.options });
+          const signed = await token(name);
+          const client = new GatewayClient({ transports: ['websocket'], getToken: () => signed, ...this.options });
           const member = { name, client, channel: channels[i % channels.length] };
           this.members.push(member);
           await client.connect();

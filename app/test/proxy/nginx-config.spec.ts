@@ -59,6 +59,16 @@ describe('nginx config (scripts/nginx/nginx-config.ts)', () => {
     }
   });
 
+  it('should keep each instance\'s cookie value when the list changes (the stage\'s readiness poller names them)', () => {
+    const conf = nginxConfig({ ...chartRouting(), listen: '127.0.0.1:8080', gateways: [GATEWAYS[0], GATEWAYS[2]], routeNames: ['gw0', 'gw2'], prefix: '/tmp/x' });
+    expect(conf).toContain(`upstream sg_gw2 {\n    server ${GATEWAYS[2]};\n    server ${GATEWAYS[0]} backup;\n  }`);
+    expect(conf).toContain('    gw2 sg_gw2;');
+    expect(conf).not.toContain('sg_gw1');
+    const base = { ...chartRouting(), listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' };
+    expect(() => nginxConfig({ ...base, routeNames: ['gw0', 'gw1'] })).toThrow(/routeNames/);
+    expect(() => nginxConfig({ ...base, routeNames: ['gw0', 'gw1', 'x; return 500'] })).toThrow(/routeNames/);
+  });
+
   it('should round-robin without a cookie map when stickiness is off (WebSocket-only deployments)', () => {
     const conf = nginxConfig({ ...chartRouting({ routing: { stickySessions: false } }), listen: '127.0.0.1:8080', gateways: GATEWAYS, prefix: '/tmp/x' });
     expect(directives(conf).get('proxy_pass')).toBe('http://sg_gateways');
