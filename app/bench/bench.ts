@@ -87,7 +87,7 @@ export async function withRig<T>(spec: RigSpec, opts: BenchOptions, fn: (rig: Ri
   let sut: SystemUnderTest | null = null;
   let pool: GeneratorPool | null = null;
   try {
-    if (replica) await attachReplica(replica.url, redis.port);
+    if (replica) await attachReplica(replica.url, redis.url, redis.port);
     sut = spec.kind === 'gateway'
       ? await GatewaySystem.start({ redisUrl: redis.url, maxConnections: spec.sockets + 1000, instances: spec.instances, env: spec.env })
       : await BaselineSystem.start({ redisUrl: redis.url, instances: spec.instances });
@@ -103,7 +103,15 @@ export async function withRig<T>(spec: RigSpec, opts: BenchOptions, fn: (rig: Ri
 }
 
 /** REPLICAOF, then waits (bounded) until the replica's link is up and the first sync is done. */
-async function attachReplica(replicaUrl: string, primaryPort: number): Promise<void> {
+async function attachReplica(replicaUrl: string, primaryUrl: string, primaryPort: number): Promise<void> {
+  const primary = new Redis(primaryUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await primary.connect();
+    // Diskless sync waits 5 s by default for more replicas to share the transfer; there is one.
+    await primary.config('SET', 'repl-diskless-sync-delay', '0');
+  } finally {
+    primary.disconnect();
+  }
   const r = new Redis(replicaUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await r.connect();
