@@ -145,6 +145,7 @@ export const FANOUT_FIGURES: FigureDef[] = [
   { key: 'rejoin_cycles', label: 'reconnect-and-rejoin cycles measured', compare: false },
   { key: 'probe_failures', label: 'failed probe round trips', compare: false },
   { key: 'generator_elu', label: "busiest load generator's event-loop use (0–1)", compare: false },
+  { key: 'sat_published_per_s', label: 'saturated: messages published (acked)/s' },
   { key: 'sat_delivered_per_s', label: 'saturated: deliveries/s' },
   { key: 'sat_deliveries_per_cpu_s', label: 'saturated: deliveries per CPU-second of the instances' },
   { key: 'sat_p99_ms', label: 'saturated: end-to-end p99 (ms)' },
@@ -199,6 +200,7 @@ function fanoutStudy(opts: BenchOptions, log: Log): StudyPlan {
       if (opts.saturateDuration > 0) {
         const s = await profiled(rig.sut, opts, `${name}-saturate`, () => fanoutPhase(rig, layout, 2, 'saturate', { rate: opts.rate, seconds: opts.saturateDuration, window: opts.window }), log);
         Object.assign(figures, {
+          sat_published_per_s: s.publishedPerSec,
           sat_delivered_per_s: s.deliveredPerSec,
           sat_deliveries_per_cpu_s: s.deliveriesPerCpuSec,
           sat_p99_ms: s.latencyMs.p99,
