@@ -48,8 +48,10 @@ async function main(): Promise<void> {
     writeFileSync(page, fillBetweenMarkers(readFileSync(page, 'utf8'), runbookTable(report)));
     log(`filled the bench table of ${opts.runbook}`);
   }
+  const met = report.targets.filter((t) => t.pass === true).length;
   const missed = report.targets.filter((t) => t.pass === false);
-  log(`targets: ${report.targets.length - missed.length} met, ${missed.length} missed${missed.length ? `: ${missed.map((t) => t.target).join('; ')}` : ''}`);
+  const rest = report.targets.length - met - missed.length;
+  log(`targets: ${met} met, ${missed.length} missed${missed.length ? ` (${missed.map((t) => t.target).join('; ')})` : ''}, ${rest} reported, within the noise floor or not measured`);
 }
 
 main().catch((err) => {

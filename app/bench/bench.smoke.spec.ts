@@ -180,6 +180,8 @@ describe('benchmark pairing, options and histogram', () => {
     expect(o).toMatchObject({ perInstance: 500, rate: 20, channels: 10, rounds: 2, systems: ['baseline'], connectRates: [100, 300], control: false, members: DEFAULTS.members });
     expect(() => parseOptions(['--nope', '1', '--rate', '-1'], {})).toThrow(UsageError);
     expect(() => parseOptions(['--nope', '1', '--rate', '-1'], {})).toThrow(/unknown flag --nope\n--rate must be a positive number/);
+    expect(parseOptions(['--gateway-engine', 'memory'], {}).scenarios).toEqual(['connect', 'memory', 'storm']);
+    expect(() => parseOptions(['--gateway-engine', 'memory', '--scenarios', 'connect,fanout'], {})).toThrow(/runs only connect, memory, storm \(got fanout\)/);
     expect(() => parseOptions(['--rounds', '0', '--scenarios', 'connect,nope'], {})).toThrow(/--rounds must be a positive number \(got "0"\)\n--scenarios takes/);
   });
 

@@ -72,6 +72,8 @@ export interface RigSpec {
   env?: Record<string, string>;
   /** a replica attached to the primary before the system starts */
   replica?: boolean;
+  /** gateway only: its engine (memory = no Redis) @default redis */
+  engine?: 'redis' | 'memory';
 }
 
 export interface Rig {
@@ -89,7 +91,7 @@ export async function withRig<T>(spec: RigSpec, opts: BenchOptions, fn: (rig: Ri
   try {
     if (replica) await attachReplica(replica.url, redis.url, redis.port);
     sut = spec.kind === 'gateway'
-      ? await GatewaySystem.start({ redisUrl: redis.url, maxConnections: spec.sockets + 1000, instances: spec.instances, env: spec.env })
+      ? await GatewaySystem.start({ redisUrl: redis.url, maxConnections: spec.sockets + 1000, instances: spec.instances, env: spec.env, engine: spec.engine })
       : await BaselineSystem.start({ redisUrl: redis.url, instances: spec.instances });
     const generators = Math.max(2, Math.ceil(spec.sockets / opts.perGenerator));
     pool = await GeneratorPool.start({ kind: spec.kind, urls: sut.urls, total: spec.sockets, generators, jwtSecret: sut.jwtSecret, placement: spec.placement });

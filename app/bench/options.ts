@@ -7,6 +7,8 @@ import type { SystemKind } from './protocol';
  */
 export type Scenario = 'connect' | 'memory' | 'fanout' | 'storm' | 'fanout-ratio' | 'wait-replicas';
 export const SCENARIOS: readonly Scenario[] = ['connect', 'memory', 'fanout', 'storm', 'fanout-ratio', 'wait-replicas'];
+/** Studies whose instances need no shared state, so the gateway can run them on the memory engine. */
+export const MEMORY_ENGINE_SCENARIOS: readonly Scenario[] = ['connect', 'memory', 'storm'];
 
 /** Every knob of `npm run bench`; each is a CLI flag `--kebab-name` or an env var `BENCH_SNAKE_NAME`. */
 export interface BenchOptions {
@@ -73,6 +75,11 @@ export interface BenchOptions {
   waitDuration: number;
   /** sockets per load-generator process (each far below its open-file limit) @default 5000 */
   perGenerator: number;
+  /**
+   * the gateway's engine: `memory` runs it with ENGINE=memory (no Redis; each instance on its own
+   * state), which only the connect, memory and storm studies can use @default redis
+   */
+  gatewayEngine: 'redis' | 'memory';
   /** which systems the gateway-vs-baseline studies run @default gateway,baseline */
   systems: SystemKind[];
   /** which studies to run @default connect,memory,fanout,storm,fanout-ratio,wait-replicas */
@@ -118,6 +125,7 @@ export const DEFAULTS: BenchOptions = {
   waitRate: 500,
   waitDuration: 10,
   perGenerator: 5000,
+  gatewayEngine: 'redis',
   systems: ['gateway', 'baseline'],
   scenarios: [...SCENARIOS],
   out: 'app/bench/results',
@@ -173,6 +181,9 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
       const rates = list.map(Number);
       if (rates.length === 0 || rates.some((n) => !Number.isFinite(n) || n <= 0)) problems.push(`--connect-rates takes positive numbers separated by commas (got "${value}")`);
       else out.connectRates = rates;
+    } else if (key === 'gatewayEngine') {
+      if (value !== 'redis' && value !== 'memory') problems.push(`--gateway-engine takes redis or memory (got "${value}")`);
+      else out.gatewayEngine = value;
     } else if (key === 'control') {
       if (!/^(true|false|1|0|yes|no)$/i.test(value)) problems.push(`--control takes true or false (got "${value}")`);
       else out.control = /^(true|1|yes)$/i.test(value);
@@ -182,6 +193,12 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
         problems.push(`--${kebab(key)} must be a positive number (got "${value}")`);
       } else (out as unknown as Record<string, number>)[key] = n;
     } else (out as unknown as Record<string, string>)[key] = value;
+  }
+  if (out.gatewayEngine === 'memory') {
+    // Two memory-engine instances share no state: fan-out across them would lose every remote delivery.
+    const shared = out.scenarios.filter((s) => !MEMORY_ENGINE_SCENARIOS.includes(s));
+    if (!raw.has('scenarios')) out.scenarios = out.scenarios.filter((s) => MEMORY_ENGINE_SCENARIOS.includes(s));
+    else if (shared.length) problems.push(`--gateway-engine memory runs only ${MEMORY_ENGINE_SCENARIOS.join(', ')} (got ${shared.join(', ')})`);
   }
   if (problems.length) throw new UsageError(problems.join('\n'));
   return out;

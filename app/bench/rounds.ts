@@ -144,7 +144,7 @@ export function summarize(plan: Omit<StudyPlan, 'run'>, rounds: RoundRecord[]): 
     });
     return stats(ratios);
   };
-  const figures = keys.map((key): FigureSummary => {
+  const all = keys.map((key): FigureSummary => {
     const def = defs.get(key);
     const compare = def ? def.compare !== false : false;
     const armStats: Record<string, Stats | null> = {};
@@ -161,6 +161,8 @@ export function summarize(plan: Omit<StudyPlan, 'run'>, rounds: RoundRecord[]): 
     }
     return { key, label: def?.label ?? plan.labelFor?.(key) ?? key, arms: armStats, ratio, control, verdict };
   });
+  // A figure no round measured (a phase switched off) is left out rather than shown as dashes.
+  const figures = all.filter((f) => Object.values(f.arms).some((a) => a !== null));
   return {
     id: plan.id, title: plan.title, setup: plan.setup, subject: plan.subject, reference: plan.reference, control: plan.control,
     pairs: plan.pairs, rounds, figures, notes: plan.notes ?? [],

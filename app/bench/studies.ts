@@ -10,7 +10,7 @@ import type { BenchOptions, Scenario } from './options';
 import type { Layout, SystemKind } from './protocol';
 import type { Arm, FigureDef, Figures, RoundOutput, StudyPlan } from './rounds';
 
-interface SystemArm extends Arm { kind: SystemKind; env?: Record<string, string> }
+interface SystemArm extends Arm { kind: SystemKind; env?: Record<string, string>; engine?: 'redis' | 'memory' }
 
 const GATEWAY: SystemArm = { id: 'gateway', label: 'gateway', kind: 'gateway' };
 const BASELINE: SystemArm = { id: 'baseline', label: 'baseline', kind: 'baseline' };
@@ -24,8 +24,9 @@ const r3 = (v: number | null | undefined) => (v === null || v === undefined ? nu
 function systemArms(opts: BenchOptions, withControl: boolean): Pick<StudyPlan, 'subject' | 'reference' | 'control'> {
   const g = opts.systems.includes('gateway');
   const b = opts.systems.includes('baseline');
-  if (g && b) return { subject: GATEWAY, reference: BASELINE, control: withControl && opts.control ? CONTROL : null };
-  return { subject: g ? GATEWAY : BASELINE, reference: null, control: null };
+  const gateway: SystemArm = opts.gatewayEngine === 'memory' ? { ...GATEWAY, label: 'gateway (memory engine)', engine: 'memory' } : GATEWAY;
+  if (g && b) return { subject: gateway, reference: BASELINE, control: withControl && opts.control ? CONTROL : null };
+  return { subject: g ? gateway : BASELINE, reference: null, control: null };
 }
 
 /** Every study the options ask for, in run order. */
@@ -45,7 +46,7 @@ const cap = (opts: BenchOptions, instances: number) => opts.perInstance * instan
 
 function spec(arm: Arm, sockets: number, extra: Partial<RigSpec> = {}): RigSpec {
   const a = arm as SystemArm;
-  return { kind: a.kind, env: a.env, instances: 2, sockets, ...extra };
+  return { kind: a.kind, env: a.env, engine: a.engine, instances: 2, sockets, ...extra };
 }
 
 export const CONNECT_FIGURES: FigureDef[] = [

@@ -164,6 +164,8 @@ export interface GatewayOptions {
   instances?: number;
   /** Variables beyond the benchmark's own (e.g. REDIS_WAIT_REPLICAS). */
   env?: Record<string, string>;
+  /** `memory`: ENGINE=memory and no Redis at all (each instance on its own state) @default redis */
+  engine?: 'redis' | 'memory';
 }
 
 /** The real compiled gateway (dist/app/src/main.js) as two child processes, production-like but unthrottled for load. */
@@ -176,7 +178,7 @@ export class GatewaySystem implements SystemUnderTest {
   static async start(opts: GatewayOptions): Promise<GatewaySystem> {
     const unlimited = '1000000';
     const env: Record<string, string> = {
-      REDIS_URL: opts.redisUrl,
+      ...(opts.engine === 'memory' ? { ENGINE: 'memory' } : { REDIS_URL: opts.redisUrl }),
       LOG_LEVEL: 'warn',
       MAX_CONNECTIONS: String(opts.maxConnections),
       TRANSPORTS: 'websocket,polling',
