@@ -8,7 +8,7 @@ import {
 } from './bench';
 import type { BenchOptions, Scenario } from './options';
 import type { Layout, SystemKind } from './protocol';
-import type { Arm, FigureDef, Figures, RoundOutput, StudyPlan } from './rounds';
+import type { Arm, FigureDef, Figures, StudyPlan } from './rounds';
 
 interface SystemArm extends Arm { kind: SystemKind; env?: Record<string, string>; engine?: 'redis' | 'memory' }
 
@@ -34,11 +34,11 @@ export function plans(opts: BenchOptions, log: Log): StudyPlan[] {
   const out: StudyPlan[] = [];
   const want = (s: Scenario) => opts.scenarios.includes(s);
   if (want('connect')) opts.connectRates.forEach((rate, i) => out.push(connectStudy(opts, rate, i === 0, log)));
-  if (want('memory')) out.push(memoryStudy(opts, log));
+  if (want('memory')) out.push(memoryStudy(opts));
   if (want('fanout')) out.push(fanoutStudy(opts, log));
-  if (want('storm')) out.push(stormStudy(opts, log));
-  if (want('fanout-ratio')) out.push(ratioStudy(opts, log));
-  if (want('wait-replicas')) out.push(waitStudy(opts, log));
+  if (want('storm')) out.push(stormStudy(opts));
+  if (want('fanout-ratio')) out.push(ratioStudy(opts));
+  if (want('wait-replicas')) out.push(waitStudy(opts));
   return out;
 }
 
@@ -100,7 +100,7 @@ function connectStudy(opts: BenchOptions, rate: number, countRedis: boolean, log
   };
 }
 
-function memoryStudy(opts: BenchOptions, log: Log): StudyPlan {
+function memoryStudy(opts: BenchOptions): StudyPlan {
   const sockets = cap(opts, 2);
   const arms = systemArms(opts, false);
   return {
@@ -116,7 +116,6 @@ function memoryStudy(opts: BenchOptions, log: Log): StudyPlan {
     ],
     notes: ['One round per system at full size: memory per connection is a slope over thousands of sockets, steady from round to round, and this round is the longest to set up.'],
     run: (arm) => withRig(spec(arm, sockets), opts, async (rig) => {
-      void log;
       const m = await memoryPhase(rig, opts);
       return { figures: { rss_kb_per_connection: m.rssPerConnKb, heap_kb_per_connection: m.heapPerConnKb, connected_pct: pct(m.connect.successRate) }, errors: m.connect.errors };
     }),
@@ -216,7 +215,7 @@ function fanoutStudy(opts: BenchOptions, log: Log): StudyPlan {
   };
 }
 
-function stormStudy(opts: BenchOptions, log: Log): StudyPlan {
+function stormStudy(opts: BenchOptions): StudyPlan {
   // The survivor ends up holding every client: the per-instance cap bounds the whole storm.
   const sockets = Math.max(2, Math.min(opts.stormClients, cap(opts, 1)));
   return {
@@ -233,7 +232,6 @@ function stormStudy(opts: BenchOptions, log: Log): StudyPlan {
       { key: 'back_pct', label: 'back within the deadline (%)', compare: false },
     ],
     run: (arm) => withRig(spec(arm, sockets), opts, async (rig) => {
-      void log;
       const c = await connectPhase(rig, opts.setupRate);
       const s = await stormPhase(rig, opts.stormDeadline);
       return {
@@ -244,7 +242,7 @@ function stormStudy(opts: BenchOptions, log: Log): StudyPlan {
   };
 }
 
-function ratioStudy(opts: BenchOptions, log: Log): StudyPlan {
+function ratioStudy(opts: BenchOptions): StudyPlan {
   const n = opts.ratioInstances;
   const layout = fitLayout(opts.ratioChannels, opts.ratioMembers, cap(opts, n));
   const sockets = layout.channels * layout.members;
@@ -260,13 +258,12 @@ function ratioStudy(opts: BenchOptions, log: Log): StudyPlan {
   return {
     id: 'fanout-ratio',
     title: 'Per-instance bus traffic',
-    setup: `${n} instances on one Redis; ${fmt(layout.channels)} channels × ${layout.members} members, every member of channel c on instance c mod ${n} (so each instance holds its own quarter of the channels); ${fmt(opts.ratioRate)} messages/s for ${opts.ratioDuration} s. Received: the gateway's \`socket_gateway_bus_messages_received_total\`; the baseline's count of messages on its adapter's subscriber connection (the classic all-to-all adapter).`,
+    setup: `${n} instances on one Redis; ${fmt(layout.channels)} channels × ${layout.members} members, every member of channel c on instance c mod ${n} (so each instance holds its own share of the channels); ${fmt(opts.ratioRate)} messages/s for ${opts.ratioDuration} s. Received: the gateway's \`socket_gateway_bus_messages_received_total\`; the baseline's count of messages on its adapter's subscriber connection (the classic all-to-all adapter).`,
     ...arms,
     pairs: opts.ratioRounds,
     figures,
     notes: ['Message counts, not timings: one round per system unless `--ratio-rounds` asks for more.'],
     run: (arm) => withRig(spec(arm, sockets, { instances: n, placement: { mode: 'by-channel', layout } }), opts, async (rig) => {
-      void log;
       const c = await connectPhase(rig, opts.setupRate);
       const j = await joinPhase(rig, layout);
       const f = await fanoutPhase(rig, layout, 1, 'rate', { rate: opts.ratioRate, seconds: opts.ratioDuration, window: 1 });
@@ -287,7 +284,7 @@ function ratioStudy(opts: BenchOptions, log: Log): StudyPlan {
   };
 }
 
-function waitStudy(opts: BenchOptions, log: Log): StudyPlan {
+function waitStudy(opts: BenchOptions): StudyPlan {
   const layout = fitLayout(opts.waitChannels, opts.waitMembers, cap(opts, 2));
   const sockets = layout.channels * layout.members;
   const wait = (id: string, label: string, replicas: number): SystemArm => ({ id, label, kind: 'gateway', env: { REDIS_WAIT_REPLICAS: String(replicas) } });
@@ -308,7 +305,6 @@ function waitStudy(opts: BenchOptions, log: Log): StudyPlan {
       { key: 'lost', label: 'lost deliveries', compare: false },
     ],
     run: (arm) => withRig(spec(arm, sockets, { replica: true }), opts, async (rig) => {
-      void log;
       const c = await connectPhase(rig, opts.setupRate);
       const j = await joinPhase(rig, layout);
       const f = await fanoutPhase(rig, layout, 1, 'rate', { rate: opts.waitRate, seconds: opts.waitDuration, window: 1 });
@@ -326,4 +322,3 @@ function mergeErrors(...parts: Array<Record<string, number>>): Record<string, nu
   return out;
 }
 
-export type { RoundOutput };
