@@ -19,13 +19,18 @@ async function main(): Promise<void> {
   if (!redisUrl) throw new Error('REDIS_URL is required');
   const pubClient = new Redis(redisUrl);
   const subClient = pubClient.duplicate();
+  // Every message the adapter's subscriber connection receives (the classic adapter is all-to-all:
+  // each instance reads every broadcast of the fleet), for the benchmark's fanout-ratio scenario.
+  let busMessages = 0;
+  subClient.on('messageBuffer', () => busMessages++);
+  subClient.on('pmessageBuffer', () => busMessages++);
 
   // The one non-Socket.IO route: memory figures for the benchmark (the baseline has no metrics port).
   const http = createServer((req, res) => {
     if (req.url === '/stats') {
       const m = process.memoryUsage();
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, sockets: io.of('/').sockets.size }));
+      res.end(JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, sockets: io.of('/').sockets.size, busMessages }));
       return;
     }
     res.writeHead(404);

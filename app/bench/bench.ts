@@ -1,97 +1,23 @@
 /**
- * The benchmark's scenarios, run against one system (the gateway or the bare baseline) at a
- * time on a fresh Redis: (1) connect, (2) fan-out at a fixed rate with (4) join/presence probes
- * alongside, then saturated, (3) reconnect storm after a SIGKILL. Results are plain data; the
- * report module compares them.
+ * The measuring phases of the benchmark, run on one "rig": fresh redis-server(s), fresh
+ * instances of one system (the gateway or the bare baseline) and their load generators. A round
+ * (rounds.ts) starts a rig, runs its study's phases (studies.ts) and always tears it down.
+ * Results are plain figures; the report module compares them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
 import { RedisServer } from '../test/support/redis-server';
 import { GeneratorPool } from './generator-pool';
 import { Histogram, type HistogramData, type LatencySummary } from './histogram';
-import type { BenchOptions, Scenario } from './options';
+import type { BenchOptions } from './options';
 import type {
-  ConnectResult, CountsResult, JoinResult, Layout, ProbeResult, PublishResult, StormReport, SystemKind, VerifyResult,
+  ConnectResult, CountsResult, GeneratorInit, JoinResult, Layout, ProbeResult, PublishResult, RejoinResult, StormReport, SystemKind, VerifyResult,
 } from './protocol';
 import { BaselineSystem, GatewaySystem, type InstanceSample, type SystemUnderTest } from './systems';
 
 export type Log = (line: string) => void;
-
-export interface ConnectFigures {
-  attempted: number;
-  connected: number;
-  successRate: number;
-  errors: Record<string, number>;
-  latencyMs: LatencySummary;
-  /** per instance: RSS and heap before and after, and per connected socket */
-  instances: Array<{ sockets: number; rssBeforeMb: number; rssAfterMb: number; heapBeforeMb: number | null; heapAfterMb: number | null }>;
-  rssPerConnKb: number | null;
-  heapPerConnKb: number | null;
-  /** CPU milliseconds of the instances per accepted handshake */
-  cpuMsPerHandshake: number | null;
-  /** busiest load generator's event-loop utilization while connecting */
-  generatorElu: number;
-}
-
-export interface FanoutFigures {
-  mode: 'rate' | 'saturate';
-  channels: number;
-  members: number;
-  /** target publish rate (rate mode) */
-  ratePerSec: number | null;
-  seconds: number;
-  sent: number;
-  acked: number;
-  failed: number;
-  errors: Record<string, number>;
-  publishedPerSec: number;
-  expected: number;
-  delivered: number;
-  deliveredPerSec: number;
-  lost: number;
-  duplicated: number;
-  misrouted: number;
-  latencyMs: LatencySummary;
-  ackLatencyMs: LatencySummary;
-  /** CPU seconds per second of both instances together */
-  cpuCores: number;
-  unexpectedDisconnects: number;
-  /** busiest load generator's event-loop utilization while publishing (near 1 = the client side limits) */
-  generatorElu: number;
-}
-
-export interface StormFigures {
-  clients: number;
-  back: number;
-  successRate: number;
-  msTo50: number | null;
-  msTo99: number | null;
-  msTo999: number | null;
-  /** the most reconnects completed in any one second, on the surviving instance */
-  peakHandshakesPerSec: number;
-  attempts: number;
-  failedAttempts: number;
-  errors: Record<string, number>;
-}
-
-export interface ProbeFigures {
-  joinMs: LatencySummary;
-  presenceGetMs: LatencySummary;
-  failed: number;
-  errors: Record<string, number>;
-}
-
-/** A scenario left out with `--scenarios` is null. */
-export interface SystemResult {
-  kind: SystemKind;
-  connect: ConnectFigures;
-  join: { attempted: number; joined: number; errors: Record<string, number>; latencyMs: LatencySummary } | null;
-  fanout: FanoutFigures | null;
-  saturated: FanoutFigures | null;
-  probes: ProbeFigures | null;
-  storm: StormFigures | null;
-}
 
 export interface MachineInfo {
   cpuModel: string;
@@ -119,170 +45,274 @@ export function loadAvg(): number[] {
   return loadavg().map((v) => Math.round(v * 100) / 100);
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const mb = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+export const now = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 
-function sumErrors(parts: Array<{ errors: Record<string, number> }>): Record<string, number> {
+export function sumErrors(parts: Array<{ errors: Record<string, number> }>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of parts) for (const [k, n] of Object.entries(p.errors)) out[k] = (out[k] ?? 0) + n;
   return out;
 }
 
-const merged = (parts: HistogramData[]) => Histogram.from(parts).summary();
+export const merged = (parts: HistogramData[]): LatencySummary => Histogram.from(parts).summary();
 
-/** Runs every scenario against one system on its own fresh Redis, and always cleans up. */
-export async function runSystem(kind: SystemKind, opts: BenchOptions, log: Log): Promise<SystemResult> {
+export function sum<T>(parts: T[], key: keyof T): number {
+  return parts.reduce((n, p) => n + Number(p[key]), 0);
+}
+
+/** What a round runs against: one system, optionally with extra env, on one Redis or a primary with one replica. */
+export interface RigSpec {
+  kind: SystemKind;
+  instances: number;
+  /** sockets the load generators own */
+  sockets: number;
+  placement?: GeneratorInit['placement'];
+  /** gateway only: extra environment (e.g. REDIS_WAIT_REPLICAS) */
+  env?: Record<string, string>;
+  /** a replica attached to the primary before the system starts */
+  replica?: boolean;
+  /** gateway only: its engine (memory = no Redis) @default redis */
+  engine?: 'redis' | 'memory';
+}
+
+export interface Rig {
+  sut: SystemUnderTest;
+  pool: GeneratorPool;
+  redisUrl: string;
+}
+
+/** Starts fresh Redis, system and generators, runs `fn`, and always tears everything down. */
+export async function withRig<T>(spec: RigSpec, opts: BenchOptions, fn: (rig: Rig) => Promise<T>): Promise<T> {
   const redis = await RedisServer.start();
+  const replica = spec.replica ? await RedisServer.start() : null;
   let sut: SystemUnderTest | null = null;
   let pool: GeneratorPool | null = null;
   try {
-    const total = opts.perInstance * 2;
-    sut = kind === 'gateway'
-      ? await GatewaySystem.start({ redisUrl: redis.url, maxConnections: total + 1000 })
-      : await BaselineSystem.start({ redisUrl: redis.url });
-    const generators = Math.max(2, Math.ceil(total / opts.perGenerator));
-    pool = await GeneratorPool.start({ kind, urls: sut.urls, total, generators, jwtSecret: sut.jwtSecret });
-    log(`[${kind}] 2 instances, ${generators} load generators, ${total} sockets`);
-
-    const connect = await connectScenario(sut, pool, opts, log);
-    const run = (s: Scenario) => opts.scenarios.includes(s);
-    const layout: Layout = { channels: opts.channels, members: opts.members };
-    let join: SystemResult['join'] = null;
-    if (run('fanout') || run('saturate')) {
-      const joins = await pool.all<JoinResult>({ cmd: 'join', layout, concurrency: 50, timeoutMs: 20_000 });
-      join = { attempted: sum(joins, 'attempted'), joined: sum(joins, 'joined'), errors: sumErrors(joins), latencyMs: merged(joins.map((j) => j.latency)) };
-      log(`[${kind}] joined ${join.joined}/${join.attempted} sockets to ${layout.channels} channels`);
-    }
-    let fanout: FanoutFigures | null = null;
-    let probes: ProbeFigures | null = null;
-    if (run('fanout')) {
-      const [f, probeParts] = await Promise.all([
-        fanoutScenario(sut, pool, opts, layout, 1, 'rate', log),
-        pool.all<ProbeResult>({ cmd: 'probe', slots: probeSockets(opts, total), channels: opts.channels, opsPerSec: opts.probeRate, durationMs: opts.duration * 1000, timeoutMs: 10_000 }),
-      ]);
-      fanout = f;
-      probes = {
-        joinMs: merged(probeParts.map((p) => p.join)),
-        presenceGetMs: merged(probeParts.map((p) => p.presence)),
-        failed: sum(probeParts, 'failed'),
-        errors: sumErrors(probeParts),
-      };
-    }
-    const saturated = run('saturate') ? await fanoutScenario(sut, pool, opts, layout, 2, 'saturate', log) : null;
-    const storm = run('storm') ? await stormScenario(sut, pool, opts, log) : null;
-    return { kind, connect, join, fanout, saturated, probes, storm };
+    if (replica) await attachReplica(replica.url, redis.url, redis.port);
+    sut = spec.kind === 'gateway'
+      ? await GatewaySystem.start({ redisUrl: redis.url, maxConnections: spec.sockets + 1000, instances: spec.instances, env: spec.env, engine: spec.engine })
+      : await BaselineSystem.start({ redisUrl: redis.url, instances: spec.instances });
+    const generators = Math.max(2, Math.ceil(spec.sockets / opts.perGenerator));
+    pool = await GeneratorPool.start({ kind: spec.kind, urls: sut.urls, total: spec.sockets, generators, jwtSecret: sut.jwtSecret, placement: spec.placement });
+    return await fn({ sut, pool, redisUrl: redis.url });
   } finally {
     await pool?.close().catch(() => pool?.kill());
     await sut?.stop().catch(() => undefined);
     await redis.stop();
+    await replica?.stop();
   }
 }
 
-function sum<T>(parts: T[], key: keyof T): number {
-  return parts.reduce((n, p) => n + Number(p[key]), 0);
-}
-
-/** Probe sockets come from outside the fan-out when there are spare ones, so they measure a bystander's view. */
-function probeSockets(opts: BenchOptions, total: number): number[] {
-  const first = opts.channels * opts.members;
-  const start = first + opts.probes <= total ? first : Math.max(0, total - opts.probes);
-  return Array.from({ length: Math.min(opts.probes, total) }, (_, j) => start + j);
+/** REPLICAOF, then waits (bounded) until the replica's link is up and the first sync is done. */
+async function attachReplica(replicaUrl: string, primaryUrl: string, primaryPort: number): Promise<void> {
+  const primary = new Redis(primaryUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await primary.connect();
+    // Diskless sync waits 5 s by default for more replicas to share the transfer; there is one.
+    await primary.config('SET', 'repl-diskless-sync-delay', '0');
+  } finally {
+    primary.disconnect();
+  }
+  const r = new Redis(replicaUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    await r.call('REPLICAOF', '127.0.0.1', String(primaryPort));
+    const deadline = now() + 15_000;
+    while (now() < deadline) {
+      const info = await r.info('replication');
+      if (/master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)) return;
+      await sleep(50);
+    }
+    throw new Error('replica did not sync with its primary within 15 s');
+  } finally {
+    r.disconnect();
+  }
 }
 
 async function samples(sut: SystemUnderTest, gc = false): Promise<InstanceSample[]> {
-  if (gc) await Promise.all([sut.collectGarbage(0), sut.collectGarbage(1)]);
-  return Promise.all([sut.sample(0), sut.sample(1)]);
+  const all = sut.urls.map((_, n) => n);
+  if (gc) await Promise.all(all.map((n) => sut.collectGarbage(n)));
+  return Promise.all(all.map((n) => sut.sample(n)));
 }
 
-function startProfiles(sut: SystemUnderTest, opts: BenchOptions): Promise<Array<() => Promise<string>>> | null {
-  return opts.profile ? Promise.all([sut.profile(0), sut.profile(1)]) : null;
+const cpuOf = (s: InstanceSample[]) => s.reduce((a, x) => a + x.cpuSec, 0);
+
+/** CPU profiles of every instance while `fn` runs (`--profile`), written as `<name>-<instance>.cpuprofile`. */
+export async function profiled<T>(sut: SystemUnderTest, opts: BenchOptions, name: string, fn: () => Promise<T>, log: Log): Promise<T> {
+  if (!opts.profile) return fn();
+  const stops = await Promise.all(sut.urls.map((_, n) => sut.profile(n)));
+  try {
+    return await fn();
+  } finally {
+    const dir = resolve(opts.profile);
+    mkdirSync(dir, { recursive: true });
+    for (const [n, stop] of stops.entries()) writeFileSync(join(dir, `${name}-${n}.cpuprofile`), await stop());
+    log(`CPU profiles ${name}-*.cpuprofile written to ${dir}`);
+  }
 }
 
-async function writeProfiles(sut: SystemUnderTest, opts: BenchOptions, phase: string, stops: Array<() => Promise<string>> | null, log: Log): Promise<void> {
-  if (!stops) return;
-  const dir = resolve(opts.profile);
-  mkdirSync(dir, { recursive: true });
-  for (const [n, stop] of stops.entries()) writeFileSync(join(dir, `${sut.kind}-${phase}-${n}.cpuprofile`), await stop());
-  log(`[${sut.kind}] CPU profiles of the ${phase} phase written to ${dir}`);
+/** Redis's own counters: INFO `total_reads_processed`, `total_commands_processed` and `commandstats` calls. */
+export interface RedisCounters {
+  at: number;
+  reads: number;
+  commands: number;
+  calls: Record<string, number>;
 }
 
-async function connectScenario(sut: SystemUnderTest, pool: GeneratorPool, opts: BenchOptions, log: Log): Promise<ConnectFigures> {
-  const before = await samples(sut, true);
-  const stopProfiles = await startProfiles(sut, opts);
-  const parts = await pool.all<ConnectResult>({ cmd: 'connect', ratePerSec: opts.connectRate / pool.size, timeoutMs: 20_000 });
-  const connectedCpu = await samples(sut);
-  await writeProfiles(sut, opts, 'connect', stopProfiles, log);
-  // Idle sockets only: memory is read once the handshakes' follow-up work is done and after a full GC.
-  await sleep(opts.settle * 1000);
-  const after = await samples(sut, true);
+export async function redisCounters(url: string): Promise<RedisCounters> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    // One command for everything, so the sampling itself costs the same in every window.
+    const info = await r.info('everything');
+    const num = (field: string) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+    const calls: Record<string, number> = {};
+    for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[m[1]] = Number(m[2]);
+    return { at: now(), reads: num('total_reads_processed'), commands: num('total_commands_processed'), calls };
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Counter increase over [a, b] minus the idle rate measured over [idleA, idleB], scaled to the same length. */
+export function busyDelta(idleA: RedisCounters, idleB: RedisCounters, a: RedisCounters, b: RedisCounters): RedisCounters {
+  const scale = (b.at - a.at) / Math.max(1, idleB.at - idleA.at);
+  const names = new Set([...Object.keys(a.calls), ...Object.keys(b.calls), ...Object.keys(idleA.calls), ...Object.keys(idleB.calls)]);
+  const calls: Record<string, number> = {};
+  for (const n of names) {
+    const d = (b.calls[n] ?? 0) - (a.calls[n] ?? 0) - ((idleB.calls[n] ?? 0) - (idleA.calls[n] ?? 0)) * scale;
+    if (Math.abs(d) >= 0.5) calls[n] = d;
+  }
+  return {
+    at: b.at - a.at,
+    reads: b.reads - a.reads - (idleB.reads - idleA.reads) * scale,
+    commands: b.commands - a.commands - (idleB.commands - idleA.commands) * scale,
+    calls,
+  };
+}
+
+export interface ConnectFigures {
+  attempted: number;
+  connected: number;
+  successRate: number;
+  errors: Record<string, number>;
+  latencyMs: LatencySummary;
+  /** CPU milliseconds of the instances per accepted handshake */
+  cpuMsPerHandshake: number | null;
+  /** busiest load generator's event-loop utilization while connecting (near 1 = the client side limits) */
+  generatorElu: number;
+  seconds: number;
+}
+
+/** Every generator socket connects, open loop at `rate` handshakes/s in total. */
+export async function connectPhase(rig: Rig, rate: number): Promise<ConnectFigures> {
+  const before = await samples(rig.sut);
+  const t0 = now();
+  const parts = await rig.pool.all<ConnectResult>({ cmd: 'connect', ratePerSec: rate / rig.pool.size, timeoutMs: 20_000 });
+  const seconds = (now() - t0) / 1000;
+  const after = await samples(rig.sut);
   const attempted = sum(parts, 'attempted');
   const connected = sum(parts, 'connected');
-  const perInstance = [0, 1].map((n) => parts.reduce((a, p) => a + p.perInstance[n], 0));
-  const instances = [0, 1].map((n) => ({
-    sockets: perInstance[n],
-    rssBeforeMb: mb(before[n].rssBytes),
-    rssAfterMb: mb(after[n].rssBytes),
-    heapBeforeMb: before[n].heapUsedBytes === null ? null : mb(before[n].heapUsedBytes!),
-    heapAfterMb: after[n].heapUsedBytes === null ? null : mb(after[n].heapUsedBytes!),
-  }));
-  const per = (pick: (s: InstanceSample) => number | null): number | null => {
-    const values = [0, 1].filter((n) => perInstance[n] > 0 && pick(before[n]) !== null && pick(after[n]) !== null)
-      .map((n) => (pick(after[n])! - pick(before[n])!) / perInstance[n] / 1024);
-    return values.length ? round(values.reduce((a, b) => a + b, 0) / values.length) : null;
-  };
-  const figures: ConnectFigures = {
+  return {
     attempted,
     connected,
     successRate: attempted ? connected / attempted : 0,
     errors: sumErrors(parts),
     latencyMs: merged(parts.map((p) => p.latency)),
-    instances,
-    rssPerConnKb: per((s) => s.rssBytes),
-    heapPerConnKb: per((s) => s.heapUsedBytes),
-    cpuMsPerHandshake: connected ? round(((connectedCpu[0].cpuSec + connectedCpu[1].cpuSec - before[0].cpuSec - before[1].cpuSec) * 1000) / connected, 2) : null,
+    cpuMsPerHandshake: connected ? round(((cpuOf(after) - cpuOf(before)) * 1000) / connected, 3) : null,
     generatorElu: round(Math.max(...parts.map((p) => p.elu)), 2),
+    seconds,
   };
-  log(`[${sut.kind}] connect: ${connected}/${attempted}, p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, ${figures.rssPerConnKb} KB RSS and ${figures.heapPerConnKb} KB heap per connection, ${figures.cpuMsPerHandshake} ms CPU per handshake, generator ELU ${figures.generatorElu}`);
-  return figures;
 }
 
-async function fanoutScenario(
-  sut: SystemUnderTest, pool: GeneratorPool, opts: BenchOptions, layout: Layout, phase: number, mode: 'rate' | 'saturate', log: Log,
+export interface MemoryFigures {
+  rssPerConnKb: number | null;
+  heapPerConnKb: number | null;
+}
+
+/** Memory of idle connected sockets: RSS and heap after a full GC, before connecting and `settle` s after. */
+export async function memoryPhase(rig: Rig, opts: BenchOptions): Promise<MemoryFigures & { connect: ConnectFigures }> {
+  const before = await samples(rig.sut, true);
+  const connect = await connectPhase(rig, opts.setupRate);
+  await sleep(opts.settle * 1000);
+  const after = await samples(rig.sut, true);
+  const perInstance = connect.connected / rig.sut.urls.length;
+  const per = (pick: (s: InstanceSample) => number | null): number | null => {
+    const n = rig.sut.urls.length;
+    const deltas = Array.from({ length: n }, (_, i) => (pick(after[i]) === null || pick(before[i]) === null ? null : pick(after[i])! - pick(before[i])!));
+    if (deltas.some((d) => d === null) || perInstance === 0) return null;
+    return round((deltas as number[]).reduce((a, b) => a + b, 0) / n / perInstance / 1024, 2);
+  };
+  return { connect, rssPerConnKb: per((s) => s.rssBytes), heapPerConnKb: per((s) => s.heapUsedBytes) };
+}
+
+export interface JoinFigures { attempted: number; joined: number; errors: Record<string, number>; latencyMs: LatencySummary }
+
+export async function joinPhase(rig: Rig, layout: Layout): Promise<JoinFigures> {
+  const joins = await rig.pool.all<JoinResult>({ cmd: 'join', layout, concurrency: 50, timeoutMs: 20_000 });
+  return { attempted: sum(joins, 'attempted'), joined: sum(joins, 'joined'), errors: sumErrors(joins), latencyMs: merged(joins.map((j) => j.latency)) };
+}
+
+export interface FanoutFigures {
+  mode: 'rate' | 'saturate';
+  seconds: number;
+  sent: number;
+  acked: number;
+  failed: number;
+  errors: Record<string, number>;
+  publishedPerSec: number;
+  expected: number;
+  delivered: number;
+  deliveredPerSec: number;
+  lost: number;
+  duplicated: number;
+  misrouted: number;
+  latencyMs: LatencySummary;
+  ackLatencyMs: LatencySummary;
+  /** CPU seconds per second of the instances together */
+  cpuCores: number;
+  /** deliveries per CPU-second of the instances */
+  deliveriesPerCpuSec: number | null;
+  unexpectedDisconnects: number;
+  /** busiest load generator's event-loop utilization while publishing (near 1 = the client side limits) */
+  generatorElu: number;
+  /** per instance: pub/sub messages received from Redis during the phase */
+  busMessages: Array<number | null>;
+  /** acked messages per channel index */
+  ackedPerChannel: Record<number, number>;
+}
+
+/** Publishes (fixed rate or saturated), waits (bounded) for every acked message to reach every member, verifies. */
+export async function fanoutPhase(
+  rig: Rig, layout: Layout, phase: number, mode: 'rate' | 'saturate', p: { rate: number; seconds: number; window: number },
 ): Promise<FanoutFigures> {
-  const seconds = mode === 'rate' ? opts.duration : opts.saturateDuration;
-  const stopProfiles = await startProfiles(sut, opts);
-  const cpuBefore = await samples(sut);
+  const before = await samples(rig.sut);
   const startAt = now() + 500;
-  const parts = await pool.all<PublishResult>({
-    cmd: 'publish', layout, phase, mode, ratePerSec: opts.rate, window: opts.window, startAt, durationMs: seconds * 1000, ackTimeoutMs: 10_000,
+  const parts = await rig.pool.all<PublishResult>({
+    cmd: 'publish', layout, phase, mode, ratePerSec: p.rate, window: p.window, startAt, durationMs: p.seconds * 1000, ackTimeoutMs: 10_000,
   });
   const acked: Record<number, number[]> = {};
-  for (const p of parts) Object.assign(acked, p.ackedSeqs);
+  for (const part of parts) Object.assign(acked, part.ackedSeqs);
   const ackedCount = sum(parts, 'acked');
   const expected = ackedCount * layout.members;
-  // Wait (bounded) until every acked message reached every member, or deliveries stop progressing.
   let last = -1;
   let counts: CountsResult[] = [];
   for (let stalled = 0, n = 0; n < 150 && stalled < 20; n++) {
-    counts = await pool.all<CountsResult>({ cmd: 'counts' });
+    counts = await rig.pool.all<CountsResult>({ cmd: 'counts' });
     const received = sum(counts, 'received');
     if (received >= expected) break;
     stalled = received === last ? stalled + 1 : 0;
     last = received;
     await sleep(100);
   }
-  const cpuAfter = await samples(sut);
-  await writeProfiles(sut, opts, mode, stopProfiles, log);
-  const elapsed = Math.max(...parts.map((p) => p.elapsedMs)) / 1000;
-  const verified = await pool.all<VerifyResult>({ cmd: 'verify', phase, acked });
+  const after = await samples(rig.sut);
+  const elapsed = Math.max(...parts.map((x) => x.elapsedMs)) / 1000;
+  const verified = await rig.pool.all<VerifyResult>({ cmd: 'verify', phase, acked });
   const delivered = sum(verified, 'delivered');
-  const figures: FanoutFigures = {
+  const cpuCores = (cpuOf(after) - cpuOf(before)) / elapsed;
+  return {
     mode,
-    channels: layout.channels,
-    members: layout.members,
-    ratePerSec: mode === 'rate' ? opts.rate : null,
     seconds: round(elapsed, 2),
     sent: sum(parts, 'sent'),
     acked: ackedCount,
@@ -296,27 +326,54 @@ async function fanoutScenario(
     duplicated: sum(verified, 'duplicated'),
     misrouted: sum(verified, 'misrouted'),
     latencyMs: merged(verified.map((v) => v.latency)),
-    ackLatencyMs: merged(parts.map((p) => p.ackLatency)),
-    cpuCores: round((cpuAfter[0].cpuSec + cpuAfter[1].cpuSec - cpuBefore[0].cpuSec - cpuBefore[1].cpuSec) / elapsed, 2),
+    ackLatencyMs: merged(parts.map((x) => x.ackLatency)),
+    cpuCores: round(cpuCores, 3),
+    deliveriesPerCpuSec: cpuCores > 0 ? round(delivered / elapsed / cpuCores) : null,
     unexpectedDisconnects: sum(counts, 'unexpectedDisconnects'),
-    generatorElu: round(Math.max(...parts.map((p) => p.elu)), 2),
+    generatorElu: round(Math.max(...parts.map((x) => x.elu)), 2),
+    busMessages: before.map((b, n) => (b.busMessages === null || after[n].busMessages === null ? null : after[n].busMessages! - b.busMessages)),
+    ackedPerChannel: Object.fromEntries(Object.entries(acked).map(([c, seqs]) => [c, seqs.length])),
   };
-  log(`[${sut.kind}] fan-out (${mode}): ${figures.acked} acked, ${figures.deliveredPerSec} deliveries/s, p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, max ${figures.latencyMs.max} ms, lost ${figures.lost}, duplicated ${figures.duplicated}, ${figures.cpuCores} cores, generator ELU ${figures.generatorElu}`);
-  return figures;
 }
 
-async function stormScenario(sut: SystemUnderTest, pool: GeneratorPool, opts: BenchOptions, log: Log): Promise<StormFigures> {
-  // The survivor ends up with every kept client: it must stay under its own open-file limit.
-  const keep = Math.min(opts.stormClients, opts.perInstance * 2);
-  await pool.all<number>({ cmd: 'trim', keep });
+export interface ProbeFigures { joinMs: LatencySummary; presenceGetMs: LatencySummary; failed: number; errors: Record<string, number> }
+
+export async function probePhase(rig: Rig, slots: number[], channels: number, opsPerSec: number, seconds: number): Promise<ProbeFigures> {
+  const parts = await rig.pool.all<ProbeResult>({ cmd: 'probe', slots, channels, opsPerSec, durationMs: seconds * 1000, timeoutMs: 10_000 });
+  return { joinMs: merged(parts.map((p) => p.join)), presenceGetMs: merged(parts.map((p) => p.presence)), failed: sum(parts, 'failed'), errors: sumErrors(parts) };
+}
+
+export interface RejoinFigures { cycles: number; rejoinMs: LatencySummary; reconnectMs: LatencySummary; failed: number; errors: Record<string, number> }
+
+export async function rejoinPhase(rig: Rig, slots: number[], channels: number, pauseSec: number, seconds: number): Promise<RejoinFigures> {
+  const parts = await rig.pool.all<RejoinResult>({ cmd: 'rejoin', slots, channels, pauseMs: pauseSec * 1000, durationMs: seconds * 1000, timeoutMs: 10_000 });
+  return { cycles: sum(parts, 'cycles'), rejoinMs: merged(parts.map((p) => p.rejoin)), reconnectMs: merged(parts.map((p) => p.reconnect)), failed: sum(parts, 'failed'), errors: sumErrors(parts) };
+}
+
+export interface StormFigures {
+  clients: number;
+  back: number;
+  successRate: number;
+  msTo50: number | null;
+  msTo99: number | null;
+  msTo999: number | null;
+  /** the most reconnects completed in any one second, on the surviving instance */
+  peakHandshakesPerSec: number;
+  attempts: number;
+  failedAttempts: number;
+  errors: Record<string, number>;
+}
+
+/** SIGKILLs instance 1; its clients reconnect to instance 0 with the SDK's default backoff. */
+export async function stormPhase(rig: Rig, deadlineSec: number): Promise<StormFigures> {
   // The SDK's default backoff (full jitter, 500 ms doubling to 10 s), so both systems see the same herd.
-  await pool.all<number>({ cmd: 'arm-storm', deadInstance: 1, deadlineMs: opts.stormDeadline * 1000, backoffBaseMs: 500, backoffMaxMs: 10_000 });
+  await rig.pool.all<number>({ cmd: 'arm-storm', deadInstance: 1, deadlineMs: deadlineSec * 1000, backoffBaseMs: 500, backoffMaxMs: 10_000 });
   const killAt = now();
-  await sut.kill(1);
-  const deadline = killAt + opts.stormDeadline * 1000;
+  await rig.sut.kill(1);
+  const deadline = killAt + deadlineSec * 1000;
   let reports: StormReport[] = [];
   for (let n = 0; n < 10_000; n++) {
-    reports = await pool.all<StormReport>({ cmd: 'storm-report', killAt });
+    reports = await rig.pool.all<StormReport>({ cmd: 'storm-report', killAt });
     if (sum(reports, 'back') >= sum(reports, 'armed') || now() > deadline) break;
     await sleep(200);
   }
@@ -331,7 +388,7 @@ async function stormScenario(sut: SystemUnderTest, pool: GeneratorPool, opts: Be
     while (times[i] - times[j] >= 1000) j++;
     peak = Math.max(peak, i - j + 1);
   }
-  const figures: StormFigures = {
+  return {
     clients,
     back: times.length,
     successRate: clients ? times.length / clients : 0,
@@ -343,6 +400,4 @@ async function stormScenario(sut: SystemUnderTest, pool: GeneratorPool, opts: Be
     failedAttempts: sum(reports, 'failedAttempts'),
     errors: sumErrors(reports),
   };
-  log(`[${sut.kind}] storm: ${figures.back}/${clients} back, 50% in ${figures.msTo50} ms, 99.9% in ${figures.msTo999} ms, peak ${peak} handshakes/s`);
-  return figures;
 }

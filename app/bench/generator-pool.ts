@@ -22,7 +22,7 @@ export class GeneratorPool {
    * Forks `generators` children sharing `total` sockets in contiguous ranges; each signs its
    * tokens (gateway) before replying, so no later timing includes that.
    */
-  static async start(opts: { kind: SystemKind; urls: string[]; total: number; generators: number; jwtSecret?: string }): Promise<GeneratorPool> {
+  static async start(opts: { kind: SystemKind; urls: string[]; total: number; generators: number; jwtSecret?: string; placement?: GeneratorInit['placement'] }): Promise<GeneratorPool> {
     const per = Math.ceil(opts.total / opts.generators);
     const children: ChildProcess[] = [];
     const pool = new GeneratorPool(children);
@@ -56,7 +56,7 @@ export class GeneratorPool {
           w.reject(new Error(`generator ${g} exited (${code ?? signal}):\n${pool.output.slice(-10).join('\n')}`));
         }
       });
-      const init: GeneratorInit = { generator: g, kind: opts.kind, urls: opts.urls, first, count, localAddress: sourceAddress(g), jwtSecret: opts.jwtSecret };
+      const init: GeneratorInit = { generator: g, kind: opts.kind, urls: opts.urls, first, count, localAddress: sourceAddress(g), jwtSecret: opts.jwtSecret, placement: opts.placement ?? { mode: 'alternate' } };
       child.send({ init });
     }
     try {

@@ -10,8 +10,8 @@ import { io, type Socket } from 'socket.io-client';
 import { signToken } from '../test/support/tokens';
 import { Histogram } from './histogram';
 import type {
-  Command, ConnectResult, CountsResult, GeneratorInit, JoinResult, Layout, ProbeResult, PublishResult, Reply, Request,
-  StormReport, VerifyResult,
+  Command, ConnectResult, CountsResult, GeneratorInit, JoinResult, Layout, ProbeResult, PublishResult, RejoinResult, Reply,
+  Request, StormReport, VerifyResult,
 } from './protocol';
 
 interface Slot {
@@ -52,12 +52,18 @@ function errorCode(err: unknown): string {
   return String(e?.data?.code ?? e?.error?.code ?? e?.message ?? err).slice(0, 60);
 }
 
+export function instanceOf(g: number, i: Pick<GeneratorInit, 'urls' | 'placement'>): number {
+  const p = i.placement;
+  if (p.mode === 'by-channel' && g < p.layout.channels * p.layout.members) return Math.floor(g / p.layout.members) % i.urls.length;
+  return g % i.urls.length;
+}
+
 async function setup(i: GeneratorInit): Promise<void> {
   init = i;
   slots = [];
   for (let j = 0; j < i.count; j++) {
     const g = i.first + j;
-    const slot: Slot = { i: g, instance: g % i.urls.length, socket: null, ready: false, channel: -1, receipts: new Uint8Array(0) };
+    const slot: Slot = { i: g, instance: instanceOf(g, i), socket: null, ready: false, channel: -1, receipts: new Uint8Array(0) };
     // Tokens are signed before any clock starts: signing is the application backend's cost, not the gateway's.
     if (i.jwtSecret) slot.token = await signToken({ sub: `bench-u${g}`, expiresInSec: 7200 }, i.jwtSecret);
     slots.push(slot);
@@ -362,6 +368,65 @@ async function probe(c: Extract<Command, { cmd: 'probe' }>): Promise<ProbeResult
   return { join: join.toJSON(), presence: presence.toJSON(), failed, errors };
 }
 
+/**
+ * Each probe socket joins `channels` channels, then until the deadline: drops its connection,
+ * reconnects, and rejoins them all at once the way the SDK does (with the epoch and last seq of
+ * its previous join), timing from the reconnected socket being usable until the last join ack.
+ */
+async function rejoin(c: Extract<Command, { cmd: 'rejoin' }>): Promise<RejoinResult> {
+  const rejoinHist = new Histogram();
+  const reconnectHist = new Histogram();
+  const errors: Record<string, number> = {};
+  let failed = 0;
+  let cycles = 0;
+  const deadline = now() + c.durationMs;
+  const mine = slots.filter((s) => c.slots.includes(s.i));
+  await Promise.all(mine.map(async (slot) => {
+    const ids = Array.from({ length: c.channels }, (_, k) => `rejoin-${slot.i}-${k}`);
+    const seen = new Map<string, { epoch?: string; lastSeq?: number }>();
+    const joinEvery = async (socket: Socket): Promise<boolean> => {
+      const acks = await Promise.all(ids.map((channelId) => {
+        const prev = seen.get(channelId);
+        const payload = prev?.epoch ? { channelId, sinceSeq: prev.lastSeq ?? 0, epoch: prev.epoch } : { channelId };
+        return call(socket, 'channel:join', payload, c.timeoutMs).catch((err: unknown) => ({ ok: false, error: { code: errorCode(err) } }));
+      }));
+      let ok = true;
+      acks.forEach((ack, k) => {
+        const a = ack as { ok: boolean; epoch?: string; lastSeq?: number; error?: { code: string } };
+        if (a.ok) seen.set(ids[k], { epoch: a.epoch, lastSeq: a.lastSeq });
+        else {
+          ok = false;
+          bump(errors, `channel:join ${a.error?.code ?? 'error'}`);
+        }
+      });
+      return ok;
+    };
+    if (!slot.socket || !slot.ready || !(await joinEvery(slot.socket))) {
+      failed++;
+      return;
+    }
+    for (let n = 0; n < 10_000 && now() + c.pauseMs < deadline; n++) {
+      await sleep(c.pauseMs);
+      const old = slot.socket;
+      slot.socket = null;
+      slot.ready = false;
+      old?.disconnect();
+      const started = now();
+      if (!(await open(slot, init.urls[slot.instance], c.timeoutMs, errors))) {
+        failed++;
+        continue;
+      }
+      const ready = now();
+      reconnectHist.record(ready - started);
+      if (await joinEvery(slot.socket!)) {
+        rejoinHist.record(now() - ready);
+        cycles++;
+      } else failed++;
+    }
+  }));
+  return { cycles, rejoin: rejoinHist.toJSON(), reconnect: reconnectHist.toJSON(), failed, errors };
+}
+
 function trim(keep: number): number {
   let closed = 0;
   for (const slot of slots) {
@@ -402,6 +467,7 @@ async function handle(command: Command): Promise<unknown> {
     case 'counts': return { received, unexpectedDisconnects } satisfies CountsResult;
     case 'verify': return verify(command);
     case 'probe': return probe(command);
+    case 'rejoin': return rejoin(command);
     case 'trim': return trim(command.keep);
     case 'arm-storm': return armStorm(command);
     case 'storm-report': return stormReport(command.killAt);

@@ -18,6 +18,12 @@ export interface GeneratorInit {
   localAddress: string;
   /** HS256 secret to sign one token per user (gateway only) */
   jwtSecret?: string;
+  /**
+   * Where sockets go: `alternate` puts socket i on instance i % urls.length; `by-channel` puts
+   * every member of fan-out channel c on instance c % urls.length (sockets outside the fan-out
+   * alternate), so each instance holds its own share of channels.
+   */
+  placement: { mode: 'alternate' } | { mode: 'by-channel'; layout: Layout };
 }
 
 /** The fan-out layout shared by every generator: socket i < channels*members is in channel floor(i / members). */
@@ -33,6 +39,7 @@ export type Command =
   | { cmd: 'counts' }
   | { cmd: 'verify'; phase: number; acked: Record<number, number[]> }
   | { cmd: 'probe'; slots: number[]; channels: number; opsPerSec: number; durationMs: number; timeoutMs: number }
+  | { cmd: 'rejoin'; slots: number[]; channels: number; pauseMs: number; durationMs: number; timeoutMs: number }
   | { cmd: 'trim'; keep: number }
   | { cmd: 'arm-storm'; deadInstance: number; deadlineMs: number; backoffBaseMs: number; backoffMaxMs: number }
   | { cmd: 'storm-report'; killAt: number }
@@ -57,4 +64,6 @@ export interface PublishResult {
 export interface CountsResult { received: number; unexpectedDisconnects: number }
 export interface VerifyResult { expected: number; delivered: number; lost: number; duplicated: number; misrouted: number; latency: HistogramData }
 export interface ProbeResult { join: HistogramData; presence: HistogramData; failed: number; errors: Record<string, number> }
+/** Reconnect-and-rejoin cycles: time from the reconnected socket being usable until all its channels are rejoined. */
+export interface RejoinResult { cycles: number; rejoin: HistogramData; reconnect: HistogramData; failed: number; errors: Record<string, number> }
 export interface StormReport { armed: number; back: number; attempts: number; failedAttempts: number; errors: Record<string, number>; backAfterMs: number[] }

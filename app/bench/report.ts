@@ -1,17 +1,19 @@
 /**
- * Turns the measured figures into what people read: gateway/baseline ratios, the issue's targets
- * as pass/miss, a markdown table (README, results/latest.md) and the capacity table of the
- * scaling runbook.
+ * Turns the studies' rounds into what people read: per figure the median and range of each arm,
+ * the within-pair gateway/baseline ratio next to the control's noise floor, the issues' targets
+ * as pass/miss, a markdown page (results/latest.md) and the capacity table of the scaling runbook.
  */
+import type { MachineInfo } from './bench';
 import type { BenchOptions } from './options';
-import type { LatencySummary } from './histogram';
-import type { FanoutFigures, MachineInfo, StormFigures, SystemResult } from './bench';
+import type { FigureSummary, Stats, StudyResult } from './rounds';
 
 export interface TargetCheck {
   target: string;
   measured: string;
-  /** null when the figure was not measured (e.g. the baseline was not run) */
+  /** null when the figure was not measured (study or baseline not run, or every round failed), is only reported, or is within the noise floor */
   pass: boolean | null;
+  /** set when a ratio that misses the target lies within the control's range: the run cannot tell the systems apart */
+  noDifference?: boolean;
 }
 
 export interface BenchReport {
@@ -20,215 +22,194 @@ export interface BenchReport {
   durationSec: number;
   machine: MachineInfo;
   options: BenchOptions;
-  results: Partial<Record<'gateway' | 'baseline', SystemResult>>;
-  /** gateway ÷ baseline */
-  ratios: Record<string, number | null>;
+  studies: StudyResult[];
   targets: TargetCheck[];
   notes: string[];
 }
 
-const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
-  a === null || a === undefined || b === null || b === undefined || b === 0 ? null : Math.round((a / b) * 100) / 100;
+const find = (studies: StudyResult[], id: string, key: string): FigureSummary | null =>
+  studies.find((s) => s.id === id)?.figures.find((f) => f.key === key) ?? null;
 
-export function buildReport(args: { startedAt: Date; finishedAt: Date; machine: MachineInfo; options: BenchOptions; results: BenchReport['results']; notes?: string[] }): BenchReport {
-  const g = args.results.gateway;
-  const b = args.results.baseline;
-  const ratios: Record<string, number | null> = {
-    rssPerConnection: ratio(g?.connect.rssPerConnKb, b?.connect.rssPerConnKb),
-    heapPerConnection: ratio(g?.connect.heapPerConnKb, b?.connect.heapPerConnKb),
-    connectP99: ratio(g?.connect.latencyMs.p99, b?.connect.latencyMs.p99),
-    fanoutDeliveryP99: ratio(g?.fanout?.latencyMs.p99, b?.fanout?.latencyMs.p99),
-    fanoutCpu: ratio(g?.fanout?.cpuCores, b?.fanout?.cpuCores),
-    saturatedThroughput: ratio(g?.saturated?.deliveredPerSec, b?.saturated?.deliveredPerSec),
-    // Deliveries per CPU-second of the two instances: what the throughput would compare to if the
-    // load generators (which share the machine) were not the first thing to saturate.
-    saturatedThroughputPerCore: ratio(perCore(g?.saturated), perCore(b?.saturated)),
-    stormTo999: ratio(g?.storm?.msTo999, b?.storm?.msTo999),
-    joinP99: ratio(g?.probes?.joinMs.p99, b?.probes?.joinMs.p99),
-    presenceGetP99: ratio(g?.probes?.presenceGetMs.p99, b?.probes?.presenceGetMs.p99),
-  };
-  const o = args.options;
-  const targets: TargetCheck[] = [];
-  if (g) {
-    const rss = g.connect.rssPerConnKb;
-    const rssRatio = ratios.rssPerConnection;
-    targets.push({
-      target: 'memory per idle authenticated connection ≤ 20 KB RSS and ≤ 1.3× baseline',
-      measured: `${fmt(rss)} KB (${rssRatio === null ? 'no baseline' : `${rssRatio}× baseline`})`,
-      pass: rss === null ? null : rss <= 20 && (rssRatio === null ? true : rssRatio <= 1.3),
-    });
-    const sat = g.saturated;
-    if (sat) {
-      const raw = ratios.saturatedThroughput;
-      const core = ratios.saturatedThroughputPerCore;
-      targets.push({
-        target: 'fan-out throughput ≥ 0.7× baseline (saturated deliveries/s, and per CPU-second of the instances)',
-        measured: raw === null || core === null ? `${fmt(sat.deliveredPerSec)}/s, no baseline` : `${raw}× (${core}× per core)`,
-        pass: raw === null || core === null ? null : raw >= 0.7 && core >= 0.7,
-      });
-    }
-    const fan = g.fanout;
-    if (fan) {
-      const atTarget = o.channels * o.members >= 10_000 && o.rate >= 1000;
-      targets.push({
-        target: 'p99 delivery < 100 ms at 10,000 connections with 1,000 messages/s fanned out',
-        measured: `${fmt(fan.latencyMs.p99)} ms at ${fmt(o.channels * o.members)} fan-out sockets (${fmt(o.perInstance * 2)} connected), ${fmt(o.rate)} msg/s${atTarget ? '' : ' (smaller than the target configuration)'}`,
-        pass: fan.latencyMs.p99 === null ? null : fan.latencyMs.p99 < 100 && fan.lost === 0,
-      });
-    }
-    targets.push({
-      target: 'connect p99 < 1 s',
-      measured: `${fmt(g.connect.latencyMs.p99)} ms at ${fmt(o.connectRate)} handshakes/s (${pct(g.connect.successRate)} connected)`,
-      pass: g.connect.latencyMs.p99 === null ? null : g.connect.latencyMs.p99 < 1000 && g.connect.successRate >= 0.999,
-    });
-    const storm = g.storm;
-    if (storm) {
-      targets.push({
-        target: 'reconnect storm back to 99.9% within 10 s',
-        measured: storm.msTo999 === null ? `not reached (${storm.back}/${storm.clients} back)` : `${fmt(storm.msTo999)} ms for ${fmt(storm.clients)} clients`,
-        pass: storm.msTo999 !== null && storm.msTo999 <= 10_000,
-      });
-    }
-    const phases = [fan, sat].filter((f): f is FanoutFigures => f !== null);
-    if (phases.length) {
-      const lost = phases.reduce((n, f) => n + f.lost, 0);
-      targets.push({
-        target: 'zero lost acked messages',
-        measured: `${lost} lost, ${phases.reduce((n, f) => n + f.duplicated, 0)} duplicated of ${fmt(phases.reduce((n, f) => n + f.expected, 0))} expected deliveries`,
-        pass: lost === 0,
-      });
-    }
+function ratioText(f: FigureSummary | null): string {
+  if (!f?.ratio) return 'no baseline';
+  return `${ratioCell(f.ratio)}${f.verdict === 'no difference' ? ', within the noise floor: no difference' : ''}`;
+}
+
+function x(v: number): string {
+  return `${Math.round(v * 100) / 100}×`;
+}
+
+function ratioTarget(studies: StudyResult[], id: string, key: string, target: string, ok: (r: number) => boolean): TargetCheck {
+  const f = find(studies, id, key);
+  if (!f?.ratio) return { target, measured: f ? ratioText(f) : 'not measured', pass: null };
+  if (ok(f.ratio.median)) return { target, measured: ratioText(f), pass: true };
+  // Outside the target but inside the noise floor: this run cannot tell a miss from noise.
+  if (f.verdict === 'no difference') return { target, measured: ratioText(f), pass: null, noDifference: true };
+  return { target, measured: ratioText(f), pass: false };
+}
+
+function subjectMedian(studies: StudyResult[], id: string, key: string): number | null {
+  const s = studies.find((st) => st.id === id);
+  const f = find(studies, id, key);
+  return s?.subject && f ? f.arms[s.subject.id]?.median ?? null : null;
+}
+
+/** The targets of issues 13 and 12, checked on medians (ratios within pairs). */
+export function targets(studies: StudyResult[], opts: BenchOptions): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const has = (id: string) => studies.some((s) => s.id === id);
+  const firstConnect = studies.find((s) => s.id.startsWith('connect-'));
+  if (firstConnect) {
+    out.push(ratioTarget(studies, firstConnect.id, 'cpu_ms_per_handshake', `CPU per handshake ≤ 1.3× baseline (at ${firstConnect.id.slice(8)}/s)`, (r) => r <= 1.3));
+    const trips = subjectMedian(studies, firstConnect.id, 'redis_round_trips_per_handshake');
+    const cmds = subjectMedian(studies, firstConnect.id, 'redis_commands_per_handshake');
+    out.push({ target: 'Redis round trips per handshake ≤ 2', measured: trips === null ? 'not measured' : `${trips} round trips, ${cmds} commands`, pass: trips === null ? null : trips <= 2 });
   }
+  for (const rate of opts.connectRates) {
+    const id = `connect-${rate}`;
+    if (!has(id)) continue;
+    const p99 = subjectMedian(studies, id, 'connect_p99_ms');
+    const ok = subjectMedian(studies, id, 'connected_pct');
+    const measured = p99 === null ? 'not measured' : `p99 ${p99} ms, ${ok}% connected (${ratioText(find(studies, id, 'connect_p99_ms'))})`;
+    if (rate === 1000) out.push({ target: 'connect p99 < 250 ms with 100% connected at 1,000 handshakes/s', measured, pass: p99 === null ? null : p99 < 250 && ok === 100 });
+    else out.push({ target: `connect p99 at ${rate.toLocaleString('en-US')} handshakes/s (reported)`, measured, pass: null });
+  }
+  if (has('storm')) out.push(ratioTarget(studies, 'storm', 'ms_to_999', 'reconnect storm, 99.9% back ≤ 1.2× baseline', (r) => r <= 1.2));
+  if (has('fanout')) {
+    out.push(ratioTarget(studies, 'fanout', 'join_p99_ms', '`channel:join` p99 under load ≤ 2× baseline', (r) => r <= 2));
+    out.push(ratioTarget(studies, 'fanout', 'rejoin_p99_ms', 'rejoin of 30 channels after a reconnect, p99 ≤ 2× baseline', (r) => r <= 2));
+    out.push(ratioTarget(studies, 'fanout', 'p99_ms', `delivery p99 at ${opts.rate.toLocaleString('en-US')} msg/s ≤ 1.5× baseline`, (r) => r <= 1.5));
+    out.push(ratioTarget(studies, 'fanout', 'deliveries_per_cpu_s', 'deliveries per CPU-second at the fixed rate ≥ 0.8× baseline', (r) => r >= 0.8));
+    if (opts.saturateDuration > 0) out.push(ratioTarget(studies, 'fanout', 'sat_delivered_per_s', 'saturated fan-out ≥ 0.85× baseline', (r) => r >= 0.85));
+  }
+  if (has('memory')) out.push(ratioTarget(studies, 'memory', 'rss_kb_per_connection', 'memory (RSS) per idle connection ≤ 1.15× baseline', (r) => r <= 1.15));
+  if (has('fanout-ratio')) {
+    const s = studies.find((st) => st.id === 'fanout-ratio')!;
+    const f = find(studies, 'fanout-ratio', 'max_ratio');
+    const g = s.subject?.id === 'gateway' ? f?.arms.gateway ?? null : null;
+    const b = f?.arms.baseline ?? null;
+    out.push({
+      target: 'per-instance bus traffic: received ÷ own-channel messages ≤ 1.2 (worst instance)',
+      measured: g ? `${g.median} (all-to-all baseline: ${b ? b.median : 'not run'})` : 'not measured',
+      pass: g ? g.median <= 1.2 : null,
+    });
+  }
+  const lossy = studies.flatMap((s) => s.figures.filter((f) => /(^|_)lost$/.test(f.key)).map((f) => ({ s, f })));
+  if (lossy.length) {
+    const gatewayLost = lossy.reduce((n, { s, f }) => n + s.rounds.filter((r) => r.arm !== 'baseline' && r.arm !== 'baseline-2').reduce((m, r) => m + (r.figures[f.key] ?? 0), 0), 0);
+    out.push({ target: 'zero lost acked messages (gateway, every round)', measured: `${gatewayLost} lost`, pass: gatewayLost === 0 });
+  }
+  return out;
+}
+
+export function buildReport(args: { startedAt: Date; finishedAt: Date; machine: MachineInfo; options: BenchOptions; studies: StudyResult[]; notes?: string[] }): BenchReport {
   return {
     startedAt: args.startedAt.toISOString(),
     finishedAt: args.finishedAt.toISOString(),
     durationSec: Math.round((args.finishedAt.getTime() - args.startedAt.getTime()) / 1000),
     machine: args.machine,
     options: args.options,
-    results: args.results,
-    ratios,
-    targets,
+    studies: args.studies,
+    targets: targets(args.studies, args.options),
     notes: args.notes ?? [],
   };
 }
 
-function perCore(f: FanoutFigures | null | undefined): number | null {
-  return f && f.cpuCores > 0 ? f.deliveredPerSec / f.cpuCores : null;
+function resultCell(t: TargetCheck): string {
+  if (t.pass === true) return 'pass';
+  if (t.pass === false) return '**miss**';
+  if (t.noDifference) return 'no difference (within the noise floor)';
+  return t.measured === 'not measured' ? 'not measured' : 'reported';
 }
 
-function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined) return '–';
-  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * 10) / 10);
+function num(v: number): string {
+  return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * 100) / 100);
 }
 
-function pct(v: number): string {
-  return `${Math.round(v * 1000) / 10}%`;
+function cell(s: Stats | null | undefined): string {
+  if (!s) return '–';
+  return s.n > 1 && s.min !== s.max ? `${num(s.median)} (${num(s.min)}–${num(s.max)})` : num(s.median);
 }
 
-function lat(l: LatencySummary, withMax = false): string {
-  return l.count === 0 ? '–' : `${fmt(l.p50)} / ${fmt(l.p99)}${withMax ? ` / ${fmt(l.max)}` : ''} ms`;
+function ratioCell(s: Stats | null): string {
+  if (!s) return '';
+  return s.n > 1 && s.min !== s.max ? `${x(s.median)} (${x(s.min)}–${x(s.max)})` : x(s.median);
 }
 
-function r(v: number | null): string {
-  return v === null ? '–' : `${v}×`;
+function studyTable(st: StudyResult): string[] {
+  const arms = [st.subject, st.reference, st.control].filter((a) => a !== null);
+  const withRatio = st.subject !== null && st.reference !== null;
+  const head = ['Figure', ...arms.map((a) => a!.label)];
+  if (withRatio) head.push(`${st.subject!.label} ÷ ${st.reference!.label}`);
+  if (st.control) head.push('control ÷ baseline (noise floor)', 'verdict');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const f of st.figures) {
+    const row = [f.label, ...arms.map((a) => cell(f.arms[a!.id]))];
+    if (withRatio) row.push(ratioCell(f.ratio));
+    if (st.control) row.push(f.control ? `${x(f.control.min)}–${x(f.control.max)}` : '', f.verdict ?? '');
+    lines.push(`| ${row.join(' | ')} |`);
+  }
+  return lines;
 }
 
-function fanoutRows(label: string, gf: FanoutFigures | null | undefined, bf: FanoutFigures | null | undefined): string[] {
-  if (!gf && !bf) return [];
-  const cell = (x: FanoutFigures | null | undefined, f: (x: FanoutFigures) => string) => (x ? f(x) : '–');
-  return [
-    `| ${label} | published (acked) / s | ${cell(gf, (x) => fmt(x.publishedPerSec))} | ${cell(bf, (x) => fmt(x.publishedPerSec))} | ${r(ratio(gf?.publishedPerSec, bf?.publishedPerSec))} |`,
-    `| ${label} | deliveries / s | ${cell(gf, (x) => fmt(x.deliveredPerSec))} | ${cell(bf, (x) => fmt(x.deliveredPerSec))} | ${r(ratio(gf?.deliveredPerSec, bf?.deliveredPerSec))} |`,
-    `| ${label} | end-to-end latency p50 / p99 / max | ${cell(gf, (x) => lat(x.latencyMs, true))} | ${cell(bf, (x) => lat(x.latencyMs, true))} | ${r(ratio(gf?.latencyMs.p99, bf?.latencyMs.p99))} (p99) |`,
-    `| ${label} | lost / duplicated deliveries | ${cell(gf, (x) => `${x.lost} / ${x.duplicated} of ${fmt(x.expected)}`)} | ${cell(bf, (x) => `${x.lost} / ${x.duplicated} of ${fmt(x.expected)}`)} | |`,
-    `| ${label} | CPU of both instances | ${cell(gf, (x) => `${x.cpuCores} cores`)} | ${cell(bf, (x) => `${x.cpuCores} cores`)} | ${r(ratio(gf?.cpuCores, bf?.cpuCores))} |`,
-    `| ${label} | deliveries per CPU-second of the instances | ${cell(gf, (x) => fmt(perCore(x)))} | ${cell(bf, (x) => fmt(perCore(x)))} | ${r(ratio(perCore(gf), perCore(bf)))} |`,
-    `| ${label} | busiest load generator's event-loop use | ${cell(gf, (x) => pct(x.generatorElu))} | ${cell(bf, (x) => pct(x.generatorElu))} | |`,
-  ];
+function roundsLine(st: StudyResult): string {
+  const label = (id: string) => [st.subject, st.reference, st.control].find((a) => a?.id === id)?.label ?? id;
+  const parts = st.rounds.map((r) => `${label(r.arm)} ${r.loadAvg1}${r.failure ? ` (failed: ${r.failure})` : ''}`);
+  return `Rounds in order, with the 1-minute load average before each: ${parts.join(', ')}.`;
 }
 
 export function markdown(rep: BenchReport): string {
-  const g = rep.results.gateway;
-  const b = rep.results.baseline;
-  const o = rep.options;
   const m = rep.machine;
-  const cell = (s: SystemResult | undefined, f: (x: SystemResult) => string) => (s ? f(s) : '–');
+  const o = rep.options;
   const lines = [
     `Measured ${rep.finishedAt.slice(0, 10)} with \`npm run bench\` on ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB RAM, Node ${m.node}` +
-      ` (load average ${m.loadAvgAtStart.join(' / ')} at start; the load generators, Redis and both instances share this machine).`,
-    `Two instances on one Redis; ${fmt(o.perInstance * 2)} sockets (${fmt(o.perInstance)} per instance) connected at ${fmt(o.connectRate)} handshakes/s; fan-out ${fmt(o.channels)} channels × ${o.members} members` +
-      ` at ${fmt(o.rate)} messages/s for ${o.duration} s, then saturated for ${o.saturateDuration} s (${o.window} send in flight per publisher);` +
-      ` reconnect storm: one instance SIGKILLed with ${fmt(g?.storm?.clients ?? b?.storm?.clients ?? 0)} clients, which reconnect to the survivor with the SDK's full-jitter backoff.` +
-      ` Baseline: plain Socket.IO, same version and Redis adapter, no auth, validation, metrics or history.`,
+      ` (load average ${m.loadAvgAtStart.join(' / ')} at start, ${(m.loadAvgAtEnd ?? []).join(' / ')} at the end; the load generators, Redis and the instances share this machine; ${Math.round(rep.durationSec / 60)} min in all).`,
     '',
-    '| Scenario | Figure | Gateway | Baseline | Gateway / baseline |',
-    '|---|---|---|---|---|',
-    `| Connect | connected | ${cell(g, (x) => `${fmt(x.connect.connected)} (${pct(x.connect.successRate)})`)} | ${cell(b, (x) => `${fmt(x.connect.connected)} (${pct(x.connect.successRate)})`)} | |`,
-    `| Connect | connect time p50 / p99 | ${cell(g, (x) => lat(x.connect.latencyMs))} | ${cell(b, (x) => lat(x.connect.latencyMs))} | ${r(rep.ratios.connectP99)} (p99) |`,
-    `| Connect | CPU of the instances per handshake | ${cell(g, (x) => `${fmt(x.connect.cpuMsPerHandshake)} ms`)} | ${cell(b, (x) => `${fmt(x.connect.cpuMsPerHandshake)} ms`)} | ${r(ratio(g?.connect.cpuMsPerHandshake, b?.connect.cpuMsPerHandshake))} |`,
-    `| Connect | RSS per idle connection | ${cell(g, (x) => `${fmt(x.connect.rssPerConnKb)} KB`)} | ${cell(b, (x) => `${fmt(x.connect.rssPerConnKb)} KB`)} | ${r(rep.ratios.rssPerConnection)} |`,
-    `| Connect | heap per idle connection | ${cell(g, (x) => `${fmt(x.connect.heapPerConnKb)} KB`)} | ${cell(b, (x) => `${fmt(x.connect.heapPerConnKb)} KB`)} | ${r(rep.ratios.heapPerConnection)} |`,
-    ...fanoutRows(`Fan-out at ${fmt(o.rate)} msg/s`, g?.fanout, b?.fanout),
-    ...fanoutRows('Fan-out saturated', g?.saturated, b?.saturated),
-    ...(g?.storm || b?.storm
-      ? [
-          `| Reconnect storm | back / clients | ${stormCell(g, (s) => `${fmt(s.back)} / ${fmt(s.clients)} (${pct(s.successRate)})`)} | ${stormCell(b, (s) => `${fmt(s.back)} / ${fmt(s.clients)} (${pct(s.successRate)})`)} | |`,
-          `| Reconnect storm | time to 50% / 99% / 99.9% back | ${stormCell(g, stormTimes)} | ${stormCell(b, stormTimes)} | ${r(rep.ratios.stormTo999)} (99.9%) |`,
-          `| Reconnect storm | peak reconnects / s on the survivor | ${stormCell(g, (s) => fmt(s.peakHandshakesPerSec))} | ${stormCell(b, (s) => fmt(s.peakHandshakesPerSec))} | |`,
-        ]
-      : []),
-    ...(g?.probes || b?.probes
-      ? [
-          `| Under load | \`channel:join\` (new channel) p50 / p99 | ${cell(g, (x) => (x.probes ? lat(x.probes.joinMs) : '–'))} | ${cell(b, (x) => (x.probes ? lat(x.probes.joinMs) : '–'))} | ${r(rep.ratios.joinP99)} (p99) |`,
-          `| Under load | \`presence:get\` p50 / p99 | ${cell(g, (x) => (x.probes ? lat(x.probes.presenceGetMs) : '–'))} | ${cell(b, (x) => (x.probes ? `${lat(x.probes.presenceGetMs)} (fetchSockets)` : '–'))} | ${r(rep.ratios.presenceGetP99)} (p99) |`,
-        ]
-      : []),
+    `Method: each study runs its systems in alternating rounds — ${o.rounds} pair${o.rounds === 1 ? '' : 's'}${o.control ? ', each with a second identical baseline as the control' : ''}, the order rotating from pair to pair — and every round starts fresh processes and a fresh \`redis-server\`.` +
+      ' A figure is the median over its rounds, with the range in brackets. Ratios are taken within each pair and published the same way; the control ÷ baseline range is the noise floor, and a gateway ÷ baseline median inside it reads "no difference".' +
+      ' Baseline: plain Socket.IO, same version and Redis adapter, no auth, validation, metrics or history.',
     '',
-    '| Target | Measured | Result |',
+    '| Target | Measured (gateway ÷ baseline: median, range) | Result |',
     '|---|---|---|',
-    ...rep.targets.map((t) => `| ${t.target} | ${t.measured} | ${t.pass === null ? 'not measured' : t.pass ? 'pass' : '**miss**'} |`),
-    '',
-    'One process may hold at most 20,000 open files on this machine, so the benchmark stops at 10,000 sockets per instance' +
-      ' (and keeps the storm below 20,000 on the survivor); larger fleets are extrapolated from the measured per-connection memory and CPU, not measured.',
+    ...rep.targets.map((t) => `| ${t.target} | ${t.measured} | ${resultCell(t)} |`),
   ];
-  const clientBound = [g?.saturated, b?.saturated].some((f) => f && f.generatorElu >= 0.9);
-  if (clientBound) {
+  for (const st of rep.studies) {
+    lines.push('', `### ${st.title}`, '', st.setup, '', ...studyTable(st), '', roundsLine(st));
+    const failures = st.rounds.filter((r) => Object.keys(r.errors).length > 0).map((r) => `${r.arm} pair ${r.pair + 1}: ${Object.entries(r.errors).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+    if (failures.length) lines.push('', `Errors seen: ${failures.join('; ')}.`);
+    for (const n of st.notes) lines.push('', `Note: ${n}`);
+  }
+  lines.push('', 'One process may hold at most 20,000 open files on this machine, so no round puts more than 10,000 sockets on one instance; larger fleets are extrapolated from the measured per-connection memory and CPU, not measured.');
+  const sat = find(rep.studies, 'fanout', 'sat_generator_elu');
+  if (sat && Object.values(sat.arms).some((a) => a && a.max >= 0.9)) {
     lines.push('', 'Saturated fan-out: the load generators, on the same cores, were the first to saturate, so deliveries/s are a lower bound for both systems; deliveries per CPU-second of the instances compare their efficiency.');
   }
   if (rep.notes.length) lines.push('', ...rep.notes.map((n) => `Note: ${n}`));
   return `${lines.join('\n')}\n`;
 }
 
-function stormCell(x: SystemResult | undefined, f: (s: StormFigures) => string): string {
-  return x?.storm ? f(x.storm) : '–';
-}
-
-function stormTimes(s: StormFigures): string {
-  const t = (v: number | null) => (v === null ? 'not reached' : `${(v / 1000).toFixed(2)} s`);
-  return `${t(s.msTo50)} / ${t(s.msTo99)} / ${t(s.msTo999)}`;
-}
-
-/** The rows of the scaling runbook's capacity table (between its bench markers). */
+/** The rows of the scaling runbook's capacity table (between its bench markers), from the gateway's medians. */
 export function runbookTable(rep: BenchReport): string {
-  const g = rep.results.gateway;
   const o = rep.options;
-  const when = `\`npm run bench\`, ${rep.finishedAt.slice(0, 10)}, ${rep.machine.cores} cores (${rep.machine.cpuModel})`;
-  if (!g) return '| Figure | Value | Measured with |\n|---|---|---|\n| (gateway not benchmarked) | | |\n';
-  const perPod = (v: number) => fmt(v / 2);
-  const fan = g.fanout;
-  const sat = g.saturated;
-  const storm = g.storm;
-  const cpuPerK = fan && fan.publishedPerSec > 0 ? Math.round((fan.cpuCores / 2 / (fan.publishedPerSec / 2 / 1000)) * 100) / 100 : null;
-  const p99 = fan?.latencyMs.p99 ?? null;
+  const g = (id: string, key: string) => subjectMedian(rep.studies.filter((s) => s.subject?.id === 'gateway'), id, key);
+  const when = `\`npm run bench\`, ${rep.finishedAt.slice(0, 10)}, ${rep.machine.cores} cores (${rep.machine.cpuModel}), medians of ${o.rounds} rounds`;
+  const v = (n: number | null, unit = '') => (n === null ? '–' : `${num(n)}${unit}`);
+  const cores = g('fanout', 'cpu_cores');
+  const p99 = g('fanout', 'p99_ms');
+  const fanPerPod = Math.round((o.channels * o.members + o.probes + o.rejoinProbes) / 2);
+  const satElu = g('fanout', 'sat_generator_elu');
+  const clientBound = satElu !== null && satElu >= 0.9;
+  const half = (n: number | null) => (n === null ? null : n / 2);
   const rows = [
-    ['Connected sockets per pod at p99 delivery < 100 ms', p99 === null ? '–' : p99 < 100 ? `${fmt(o.perInstance)} (the most measured; p99 ${fmt(p99)} ms)` : `below ${fmt(o.perInstance)} (p99 ${fmt(p99)} ms at ${fmt(o.perInstance)})`, `${fmt(o.perInstance)} sockets per pod, ${fmt(o.rate)} msg/s fanned out to ${o.members} members`],
-    ['Resident memory per connected socket', `${fmt(g.connect.rssPerConnKb)} KB RSS (${fmt(g.connect.heapPerConnKb)} KB heap)`, `${fmt(o.perInstance)} idle authenticated sockets per pod`],
-    [`Messages per second per pod (fan-out to ${o.members} sockets)`, sat ? `${sat.generatorElu >= 0.9 ? 'at least ' : ''}${perPod(sat.publishedPerSec)} published, ${perPod(sat.deliveredPerSec)} deliveries${sat.generatorElu >= 0.9 ? ' (the load generators saturated first)' : ''}` : '–', `saturated: ${fmt(o.channels)} channels, ${o.window} send in flight per publisher`],
-    ['Message delivery p99 latency', `${fmt(p99)} ms at ${fmt(o.rate)} msg/s${sat ? `; ${fmt(sat.latencyMs.p99)} ms saturated` : ''}`, 'sender to receiver, end to end'],
-    ['CPU per 1,000 messages per second', cpuPerK === null ? '–' : `${cpuPerK} cores per pod (fan-out to ${o.members})`, `${fmt(o.rate)} msg/s over 2 pods`],
-    ['Handshakes per second per pod (reconnect storm capacity)', storm ? `${fmt(storm.peakHandshakesPerSec)} (99.9% of ${fmt(storm.clients)} back in ${storm.msTo999 === null ? 'not reached' : `${(storm.msTo999 / 1000).toFixed(1)} s`})` : '–', 'one pod SIGKILLed, clients reconnect to the survivor'],
+    ['Connected sockets per pod at p99 delivery < 100 ms', p99 === null ? '–' : p99 < 100 ? `${num(fanPerPod)} (the most measured with traffic; p99 ${num(p99)} ms)` : `below ${num(fanPerPod)} (p99 ${num(p99)} ms at ${num(fanPerPod)})`, `${num(fanPerPod)} sockets per pod, ${num(o.rate)} msg/s fanned out to ${o.members} members`],
+    ['Resident memory per connected socket', `${v(g('memory', 'rss_kb_per_connection'), ' KB')} RSS (${v(g('memory', 'heap_kb_per_connection'), ' KB')} heap)`, `${num(o.perInstance)} idle authenticated sockets per pod`],
+    [`Messages per second per pod (fan-out to ${o.members} sockets)`, g('fanout', 'sat_published_per_s') === null ? '–' : `${clientBound ? 'at least ' : ''}${v(half(g('fanout', 'sat_published_per_s')))} published, ${v(half(g('fanout', 'sat_delivered_per_s')))} deliveries${clientBound ? ' (the load generators saturated first)' : ''}`, `saturated: ${num(o.channels)} channels, ${o.window} send in flight per publisher`],
+    ['Message delivery p99 latency', `${v(p99, ' ms')} at ${num(o.rate)} msg/s; ${v(g('fanout', 'sat_p99_ms'), ' ms')} saturated`, 'sender to receiver, end to end'],
+    ['CPU per 1,000 messages per second', cores === null ? '–' : `${num(cores / 2 / (o.rate / 2 / 1000))} cores per pod (fan-out to ${o.members})`, `${num(o.rate)} msg/s over 2 pods`],
+    ['Handshakes per second per pod (reconnect storm capacity)', `${v(g('storm', 'peak_reconnects_per_s'))} (99.9% of ${num(Math.min(o.stormClients, o.perInstance) / 2)} back in ${v(g('storm', 'ms_to_999'), ' ms')})`, 'one pod SIGKILLed, clients reconnect to the survivor'],
+    ['CPU per handshake', v(g(`connect-${o.connectRates[0]}`, 'cpu_ms_per_handshake'), ' ms'), `at ${num(o.connectRates[0])} handshakes/s`],
   ];
-  return ['| Figure | Value | Measured with |', '|---|---|---|', ...rows.map((row) => `| ${row[0]} | ${row[1]} | ${row[2]} |`), `\nSource: ${when}; full table and baseline comparison in \`app/bench/results/latest.md\`.`].join('\n') + '\n';
+  return ['| Figure | Value | Measured with |', '|---|---|---|', ...rows.map((row) => `| ${row[0]} | ${row[1]} | ${row[2]} |`), `\nSource: ${when}; full tables and the baseline comparison in \`app/bench/results/latest.md\`.`].join('\n') + '\n';
 }
 
 /** Replaces what sits between the bench markers of the runbook page, keeping the markers. */

@@ -16,12 +16,19 @@ export interface InstanceSample {
   heapUsedBytes: number | null;
   /** user + system CPU seconds consumed so far */
   cpuSec: number;
+  /**
+   * Pub/sub messages this instance received from Redis so far: the gateway's
+   * `socket_gateway_bus_messages_received_total`; the baseline's count of messages on its
+   * adapter's subscriber connection.
+   */
+  busMessages: number | null;
 }
 
-/** Two instances of one system (the gateway or the baseline) sharing one Redis. */
+/** Instances of one system (the gateway or the baseline) sharing one Redis. */
 export interface SystemUnderTest {
   readonly kind: SystemKind;
   readonly urls: string[];
+  readonly pids: number[];
   /** JWT secret the generators sign tokens with (gateway only) */
   readonly jwtSecret?: string;
   sample(instance: number): Promise<InstanceSample>;
@@ -153,6 +160,12 @@ export async function startCpuProfile(pid: number, output: () => string[]): Prom
 export interface GatewayOptions {
   redisUrl: string;
   maxConnections: number;
+  /** @default 2 */
+  instances?: number;
+  /** Variables beyond the benchmark's own (e.g. REDIS_WAIT_REPLICAS). */
+  env?: Record<string, string>;
+  /** `memory`: ENGINE=memory and no Redis at all (each instance on its own state) @default redis */
+  engine?: 'redis' | 'memory';
 }
 
 /** The real compiled gateway (dist/app/src/main.js) as two child processes, production-like but unthrottled for load. */
@@ -165,7 +178,7 @@ export class GatewaySystem implements SystemUnderTest {
   static async start(opts: GatewayOptions): Promise<GatewaySystem> {
     const unlimited = '1000000';
     const env: Record<string, string> = {
-      REDIS_URL: opts.redisUrl,
+      ...(opts.engine === 'memory' ? { ENGINE: 'memory' } : { REDIS_URL: opts.redisUrl }),
       LOG_LEVEL: 'warn',
       MAX_CONNECTIONS: String(opts.maxConnections),
       TRANSPORTS: 'websocket,polling',
@@ -177,8 +190,15 @@ export class GatewaySystem implements SystemUnderTest {
       RATE_LIMIT_CHANNEL_REJOIN: unlimited,
       RATE_LIMIT_DEFAULT: unlimited,
       NODE_OPTIONS: INSPECT_ON_SIGNAL,
+      ...opts.env,
     };
-    const children = await Promise.all([GatewayChild.start(env), GatewayChild.start(env)]);
+    const started = await Promise.allSettled(Array.from({ length: opts.instances ?? 2 }, () => GatewayChild.start(env)));
+    const children = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(children.map((c) => c.signal('SIGKILL')));
+      throw failed.reason;
+    }
     return new GatewaySystem(children);
   }
 
@@ -186,12 +206,17 @@ export class GatewaySystem implements SystemUnderTest {
     return this.children.map((c) => c.url);
   }
 
+  get pids(): number[] {
+    return this.children.map((c) => c.pid!);
+  }
+
   async sample(instance: number): Promise<InstanceSample> {
     const child = this.children[instance];
     const proc = procSample(child.pid!);
     const text = await child.metrics();
     const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
-    return { ...proc, heapUsedBytes: heap === undefined ? null : Number(heap) };
+    const bus = /^socket_gateway_bus_messages_received_total (\S+)$/m.exec(text)?.[1];
+    return { ...proc, heapUsedBytes: heap === undefined ? null : Number(heap), busMessages: bus === undefined ? null : Number(bus) };
   }
 
   collectGarbage(instance: number): Promise<void> {
@@ -217,14 +242,20 @@ export class GatewaySystem implements SystemUnderTest {
   }
 }
 
-/** Two baseline-server.ts processes on the same Redis. */
+/** baseline-server.ts processes (two unless told) on the same Redis. */
 export class BaselineSystem implements SystemUnderTest {
   readonly kind = 'baseline' as const;
 
   private constructor(private readonly procs: BaselineProcess[]) {}
 
-  static async start(opts: { redisUrl: string }): Promise<BaselineSystem> {
-    const procs = await Promise.all([0, 1].map(() => startBaseline(opts.redisUrl)));
+  static async start(opts: { redisUrl: string; instances?: number }): Promise<BaselineSystem> {
+    const started = await Promise.allSettled(Array.from({ length: opts.instances ?? 2 }, () => startBaseline(opts.redisUrl)));
+    const procs = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const p of procs) p.proc.kill('SIGKILL');
+      throw failed.reason;
+    }
     return new BaselineSystem(procs);
   }
 
@@ -232,11 +263,15 @@ export class BaselineSystem implements SystemUnderTest {
     return this.procs.map((p) => `http://127.0.0.1:${p.port}`);
   }
 
+  get pids(): number[] {
+    return this.procs.map((p) => p.proc.pid!);
+  }
+
   async sample(instance: number): Promise<InstanceSample> {
     const p = this.procs[instance];
     const proc = procSample(p.proc.pid!);
-    const stats = (await (await fetch(`http://127.0.0.1:${p.port}/stats`)).json()) as { heapUsed: number };
-    return { ...proc, heapUsedBytes: stats.heapUsed };
+    const stats = (await (await fetch(`http://127.0.0.1:${p.port}/stats`)).json()) as { heapUsed: number; busMessages: number };
+    return { ...proc, heapUsedBytes: stats.heapUsed, busMessages: stats.busMessages };
   }
 
   collectGarbage(instance: number): Promise<void> {

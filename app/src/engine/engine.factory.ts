@@ -9,8 +9,8 @@ import { RedisEngine } from './redis/redis.engine';
 export interface EngineDeps {
   /** Redis errors and up/down transitions are logged here (one line per distinct error per outage). */
   logger?: Pick<JsonLogger, 'warn' | 'info'>;
-  /** Feeds `redis_up`, `redis_command_duration_seconds{command}` and `adapter_errors_total`. */
-  metrics?: Pick<MetricsService, 'redisUp' | 'redisCommandDuration' | 'adapterErrors'>;
+  /** Feeds `redis_up`, `redis_command_duration_seconds{command}`, `adapter_errors_total` and `bus_messages_received_total`. */
+  metrics?: Pick<MetricsService, 'redisUp' | 'redisCommandDuration' | 'adapterErrors' | 'busMessagesReceived'>;
   /** Receives every Redis client error, unthrottled (reconnect attempts during an outage included). */
   onError?: (err: Error, connection: string) => void;
   /** Per-command timing hook, called in addition to `metrics`. */
@@ -50,6 +50,7 @@ export async function createEngine(config: GatewayConfig, deps: EngineDeps = {})
       reported.set(connection, err.message);
       logger?.warn('redis.error', { metadata: { connection }, err });
     },
+    onBusMessage: metrics ? () => metrics.busMessagesReceived.inc() : undefined,
     commandObserver: (command, seconds, ok) => {
       metrics?.redisCommandDuration.observe({ command }, seconds);
       deps.commandObserver?.(command, seconds, ok);

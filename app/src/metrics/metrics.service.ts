@@ -56,6 +56,7 @@ export class MetricsService {
   readonly redisUp: Gauge;
   readonly redisCommandDuration: Histogram<'command'>;
   readonly adapterErrors: Counter;
+  readonly busMessagesReceived: Counter;
   readonly draining: Gauge;
   readonly drainBudget: Gauge;
   /** Set by the ConnectionGuardService when a drain starts (ms since epoch). */
@@ -104,6 +105,7 @@ export class MetricsService {
     this.redisUp = new Gauge({ name: `${p}redis_up`, help: '1 when the state store answers, else 0 (1 for the memory engine).', registers: r });
     this.redisCommandDuration = new Histogram({ name: `${p}redis_command_duration_seconds`, help: 'State-store command latency, by engine operation.', labelNames: ['command'], buckets: LATENCY_BUCKETS, registers: r });
     this.adapterErrors = new Counter({ name: `${p}adapter_errors_total`, help: 'Errors of the Socket.IO Redis adapter and its pub/sub clients.', registers: r });
+    this.busMessagesReceived = new Counter({ name: `${p}bus_messages_received_total`, help: 'Channel events received from the Redis channel topics this instance follows (0 with the memory engine).', registers: r });
     this.draining = new Gauge({ name: `${p}draining`, help: '1 while this instance drains its connections.', registers: r });
     this.drainBudget = new Gauge({ name: `${p}drain_budget_seconds`, help: 'DRAIN_DELAY_MS + DRAIN_WINDOW_MS: how long a drain should take at most.', registers: r });
     this.drainElapsed = new Gauge({
@@ -152,6 +154,7 @@ export class MetricsService {
     this.onlineUsers.set(0);
     this.connectedSockets.set(0);
     this.adapterErrors.inc(0);
+    this.busMessagesReceived.inc(0);
     this.draining.set(0);
   }
 

@@ -63,6 +63,8 @@ describe('metrics', () => {
     expect(value(text, 'socket_gateway_event_duration_seconds_count{event="channel:join"}')).toBe(2);
     expect(value(text, 'socket_gateway_messages_delivered_total')).toBe(6);
     expect(value(text, 'socket_gateway_message_fanout_seconds_count')).toBe(3);
+    // One event per accepted send, from the one channel topic this instance follows.
+    expect(value(text, 'socket_gateway_bus_messages_received_total')).toBe(3);
     expect(value(text, 'socket_gateway_max_connections')).toBe(50);
     expect(value(text, 'socket_gateway_redis_up')).toBe(1);
     expect(value(text, 'socket_gateway_redis_command_duration_seconds_count{command="append"}')).toBe(3);
@@ -101,6 +103,7 @@ describe('metrics', () => {
       expect(value(text, 'socket_gateway_maintenance_interval_seconds{job="history-trim"}')).toBe(600);
       expect(value(text, 'socket_gateway_drain_budget_seconds')).toBe(25);
       zero('socket_gateway_drain_elapsed_seconds');
+      zero('socket_gateway_bus_messages_received_total');
     } finally {
       await fresh.close();
     }

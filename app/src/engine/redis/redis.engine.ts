@@ -45,6 +45,8 @@ export interface RedisEngineOptions {
   /** Receives every Redis client error (reconnect attempts included); errors never throw. */
   onError?: (err: Error, connection: string) => void;
   commandObserver?: CommandObserver;
+  /** Called once per event received on a followed channel topic, before it is decoded (`socket_gateway_bus_messages_received_total`). */
+  onBusMessage?: () => void;
 }
 
 export interface AdapterClients {
@@ -128,7 +130,10 @@ export class RedisEngine implements Engine {
       options: { ...base, autoResubscribe: cluster },
       shardedSubscribers: cluster,
     }), 'subscriber');
-    this.topics = new ChannelTopics(this.subscriber, this.runner, (_topic, payload) => this.messages.deliver(payload));
+    this.topics = new ChannelTopics(this.subscriber, this.runner, (_topic, payload) => {
+      opts.onBusMessage?.();
+      this.messages.deliver(payload);
+    });
     this.redis.on('ready', () => this.refresh({ command: true }));
     this.redis.on('close', () => this.refresh({ command: false }));
     this.subscriber.on('ready', () => {
