@@ -47,6 +47,13 @@ export function redisFanoutDashboard(): dashboard.Dashboard {
             runbooks: ['SocketGatewayRedisLatencyHigh'],
           }),
           timeSeries({
+            title: 'Channel events received from Redis',
+            description: 'Channel events (messages, edits, deletes) each pod received from the Redis topics of the channels it has members in. A pod follows only its own channels, so this grows with its members, not with the fleet; compare it with deliveries per pod.',
+            unit: 'ops',
+            min: 0,
+            queries: [{ expr: `sum by (pod) (rate(socket_gateway_bus_messages_received_total{${GW}}[$__rate_interval]))`, legend: '{{pod}}' }],
+          }),
+          timeSeries({
             title: 'Adapter errors',
             description: 'Errors per second of the Socket.IO Redis adapter and its pub/sub clients, per pod. Healthy is 0; anything else may lose broadcasts to other pods.',
             unit: 'ops',

@@ -67,7 +67,8 @@ describe('metrics', () => {
     expect(value(text, 'socket_gateway_bus_messages_received_total')).toBe(3);
     expect(value(text, 'socket_gateway_max_connections')).toBe(50);
     expect(value(text, 'socket_gateway_redis_up')).toBe(1);
-    expect(value(text, 'socket_gateway_redis_command_duration_seconds_count{command="append"}')).toBe(3);
+    // Four sends reach the append script, which also takes the sender's rate token: three stored, one refused.
+    expect(value(text, 'socket_gateway_redis_command_duration_seconds_count{command="append"}')).toBe(4);
     expect(value(text, 'socket_gateway_draining')).toBe(0);
     expect(value(text, 'socket_gateway_maintenance_runs_total{job="key-expiry",result="success"}')).toBe(1);
     expect(value(text, 'socket_gateway_rooms')).toBeGreaterThan(0);

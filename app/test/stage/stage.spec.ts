@@ -139,8 +139,12 @@ describe('the stage: production-shaped topology behind nginx', () => {
     // A run-time block (the ops CLI, as ip-blocking.md does it) holds whatever the client writes in X-Forwarded-For.
     const ops = (...args: string[]) => execFileP(process.execPath, [join(REPO_ROOT, 'dist/app/src/ops/ops.cli.js'), ...args, '--url', `http://127.0.0.1:${s.gateways[0].apiPort}`, '--api-key', s.apiKey], { encoding: 'utf8' });
     await ops('block-ip', '127.0.0.52', '--ttl', '300');
-    const spoofed = await client(stage.ingress, '127.0.0.52', await signToken({ sub: 'spoofer' }, s.jwtSecret), { xff: '198.51.100.7' });
-    expect(spoofed).toMatchObject({ ok: false, error: { data: { code: 'FORBIDDEN' } } });
+    // The instance that took the call applies it at once; the others reload the list every second.
+    // A new user per attempt: an attempt that lands before the block does takes a connect token of its user.
+    let attempt = 0;
+    const attempts = () => Promise.all([0, 1, 2].map(async () => client(stage.ingress, '127.0.0.52', await signToken({ sub: `spoofer-${++attempt}` }, s.jwtSecret), { xff: '198.51.100.7' })));
+    await until(async () => (await attempts()).every((a) => !a.ok), 5000, 'block applied on every instance');
+    for (const spoofed of await attempts()) expect(spoofed).toMatchObject({ ok: false, error: { data: { code: 'FORBIDDEN' } } });
     const innocent = await client(stage.ingress, '127.0.0.53', await signToken({ sub: 'innocent' }, s.jwtSecret), { xff: '127.0.0.52' });
     expect(innocent.ok).toBe(true);
     await ops('unblock-ip', '127.0.0.52');

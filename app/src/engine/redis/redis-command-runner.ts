@@ -7,10 +7,11 @@ export type CommandObserver = (command: string, seconds: number, ok: boolean) =>
 /**
  * Redis replies that mean "the store cannot serve now" rather than "the script is wrong"
  * (MOVED/ASK reach us only while a Cluster fails over and its slot map is moving; UNBLOCKED is
- * what a demoted primary answers the WAIT it was blocking):
+ * what a demoted primary answers the WAIT it was blocking, and "WAIT cannot be used with replica
+ * instances" what it answers a new WAIT, after a script that only read, such as a duplicate send):
  * they become UNAVAILABLE like connection errors; any other reply error stays an internal error.
  */
-const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MOVED|ASK|UNBLOCKED)\b/;
+const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MOVED|ASK|UNBLOCKED|ERR WAIT cannot be used with replica)\b/;
 
 /**
  * Errors ioredis raises when the connection, not the command, failed: closed or not yet open,
