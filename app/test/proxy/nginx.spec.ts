@@ -3,8 +3,7 @@
  * from the chart's routing values, with TRUST_PROXY=1 as the chart sets it behind an ingress.
  * Clients come from distinct 127.0.0.x source addresses, as different users on the internet do.
  */
-import { Agent, request } from 'node:http';
-import { io } from 'socket.io-client';
+import { request } from 'node:http';
 import { chartRouting } from '../../../scripts/nginx/nginx-config';
 import { startTestGateway } from '../support/gateway';
 import { RedisServer } from '../support/redis-server';
@@ -12,34 +11,16 @@ import { NginxServer } from '../support/nginx';
 import { HeldClock } from '../support/held-clock';
 import { call, next, type TestSocket } from '../support/clients';
 import { signToken } from '../support/tokens';
+import { clientFrom, type Outcome } from '../support/from-address';
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
-type Outcome = { ok: true; socket: TestSocket; instanceId: string } | { ok: false; error: Error & { data?: { code: string }; description?: { message?: string } } };
 
 const BLOCKED = '127.0.0.66';
 const PER_IP = 4;
 const clock = new HeldClock();
 const sockets: TestSocket[] = [];
 
-/** A real socket.io-client from `from`, through the proxy; cookies kept (as a browser would). */
-function client(url: string, from: string, token: string, opts: { transports?: string[]; xff?: string } = {}): Promise<Outcome> {
-  const socket: TestSocket = io(url, {
-    auth: { token },
-    transports: (opts.transports ?? ['websocket']) as never,
-    reconnection: false,
-    forceNew: true,
-    timeout: 5000,
-    withCredentials: true,
-    localAddress: from,
-    agent: new Agent({ localAddress: from, keepAlive: true }),
-    extraHeaders: opts.xff ? { 'x-forwarded-for': opts.xff } : undefined,
-  } as never);
-  sockets.push(socket);
-  return new Promise((resolve) => {
-    socket.once('connection:ready', (r) => resolve({ ok: true, socket, instanceId: r.instanceId }));
-    socket.once('connect_error', (error) => resolve({ ok: false, error }));
-  });
-}
+const client = (url: string, from: string, token: string, opts: { transports?: string[]; xff?: string } = {}) => clientFrom(sockets, url, from, token, opts);
 
 /** One raw HTTP request through the proxy from `from`; for the Engine.IO protocol itself. */
 function raw(url: string, from: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string; setCookie: string[] }> {

@@ -1,29 +1,15 @@
-import { request } from 'node:http';
 import type { Server } from 'socket.io';
 import { Broadcaster } from '../../src/socket/broadcaster';
 import { startTestGateway } from '../support/gateway';
 import { RedisServer } from '../support/redis-server';
 import { call, closeAll, connect, connectRefused, next } from '../support/clients';
 import { signToken } from '../support/tokens';
+import { pollingHandshake } from '../support/from-address';
 import { HeldClock } from '../support/held-clock';
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
 
 const clock = new HeldClock();
-
-/** An Engine.IO polling handshake (the request that would open a session) from a chosen loopback address. */
-function pollingHandshake(url: string, localAddress: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/socket.io/?EIO=4&transport=polling`, { localAddress, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Engine.IO sessions open on the gateway (read from the one Socket.IO server). */
 function engineSessions(gw: Gw): number {

@@ -5,17 +5,16 @@
  * Chart values shorten the drain and the readiness period so three rolling restarts fit the
  * suite's time; everything else is the chart's defaults (rate limits included).
  */
-import { Agent, request } from 'node:http';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { io } from 'socket.io-client';
 import { REPO_ROOT } from '../../../scripts/stage/state';
 import { ClientFleet } from '../chaos/client-fleet';
 import { DeliveryLedger } from '../chaos/delivery-ledger';
 import { call, until, type TestSocket } from '../support/clients';
 import { signToken } from '../support/tokens';
+import { clientFrom, pollingHandshake } from '../support/from-address';
 import { documentedStageCommands } from './documented-stage-commands';
 import { StageUnderTest } from './stage-harness';
 
@@ -25,41 +24,9 @@ const FLEET = 300;
 const CHANNELS = Array.from({ length: 30 }, (_, i) => `stage-roll-${i}`);
 const sockets: TestSocket[] = [];
 
-type Outcome = { ok: true; socket: TestSocket; instanceId: string } | { ok: false; error: Error & { data?: { code: string } } };
-
-/** A real socket.io-client from source address `from`, cookies kept as a browser keeps them. */
-function client(url: string, from: string, token: string, opts: { transports?: string[]; xff?: string } = {}): Promise<Outcome> {
-  const socket: TestSocket = io(url, {
-    auth: { token },
-    transports: (opts.transports ?? ['websocket']) as never,
-    reconnection: false,
-    forceNew: true,
-    timeout: 10_000,
-    withCredentials: true,
-    localAddress: from,
-    agent: new Agent({ localAddress: from, keepAlive: true }),
-    extraHeaders: opts.xff ? { 'x-forwarded-for': opts.xff } : undefined,
-  } as never);
-  sockets.push(socket);
-  return new Promise((resolve) => {
-    socket.once('connection:ready', (r) => resolve({ ok: true, socket, instanceId: r.instanceId }));
-    socket.once('connect_error', (error) => resolve({ ok: false, error }));
-  });
-}
-
-/** An Engine.IO polling handshake from `from`: what a flood of new sessions looks like. */
-function handshake(url: string, from: string, xff?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${url}/socket.io/?EIO=4&transport=polling`, { localAddress: from, agent: false, headers: xff ? { 'x-forwarded-for': xff } : {} }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** The stage's clients wait longer: three gateways and a proxy share the machine. */
+const client = (url: string, from: string, token: string, opts: { transports?: string[]; xff?: string } = {}) => clientFrom(sockets, url, from, token, { ...opts, timeoutMs: 10_000 });
+const handshake = pollingHandshake;
 
 describe('the stage: production-shaped topology behind nginx', () => {
   let stage: StageUnderTest;
