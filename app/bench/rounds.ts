@@ -57,20 +57,8 @@ export interface FigureSummary {
   verdict: 'no difference' | 'higher' | 'lower' | null;
 }
 
-export interface StudyResult {
-  id: string;
-  title: string;
-  setup: string;
-  subject: Arm | null;
-  reference: Arm | null;
-  control: Arm | null;
-  pairs: number;
-  rounds: RoundRecord[];
-  figures: FigureSummary[];
-  notes: string[];
-}
-
-export interface StudyPlan {
+/** What a study's plan and its result both name: the study and its arms. */
+interface StudyIdentity {
   id: string;
   title: string;
   /** one sentence on the layout, sizes and rates, for the report */
@@ -79,6 +67,15 @@ export interface StudyPlan {
   reference: Arm | null;
   control: Arm | null;
   pairs: number;
+}
+
+export interface StudyResult extends StudyIdentity {
+  rounds: RoundRecord[];
+  figures: FigureSummary[];
+  notes: string[];
+}
+
+export interface StudyPlan extends StudyIdentity {
   figures: FigureDef[];
   /** label for figure keys not in `figures` (e.g. one per Redis command) */
   labelFor?: (key: string) => string;
