@@ -12,6 +12,8 @@ import { TokenRejected, TokenVerifier } from './token-verifier';
 import { extractToken } from './handshake';
 import { requestClientIp } from './client-ip';
 import { inSpan } from '../tracing/spans';
+import { socketKeyOf } from '../common/socket-context.factory';
+import { ConnectionLifecycleService } from '../connection/connection-lifecycle.service';
 
 type Next = (err?: Error) => void;
 
@@ -32,6 +34,7 @@ export class AuthMiddleware {
     private readonly ipRules: IpRulesService,
     private readonly guard: ConnectionGuardService,
     private readonly metrics: MetricsService,
+    private readonly lifecycle: ConnectionLifecycleService,
   ) {}
 
   readonly handle = (socket: Socket, next: Next): void => {
@@ -44,7 +47,14 @@ export class AuthMiddleware {
         throw err;
       }
     }).then(
-      () => next(),
+      () => {
+        next();
+        // Socket.IO opens the socket in the tick after next(), or drops it without an event when the
+        // client left meanwhile; then its admission (a registered presence entry) is taken back.
+        setImmediate(() => {
+          if (!socket.connected) this.lifecycle.abandon((socket.data.user as { userId: string }).userId, socketKeyOf(this.config.instanceId, socket.id));
+        });
+      },
       (err) => next(this.refuse(socket, err)),
     );
   };
@@ -62,21 +72,30 @@ export class AuthMiddleware {
       if (err instanceof TokenRejected) throw new Refusal(err.reason, err);
       throw err;
     }
-    // One round trip for the per-user state: the admission script (connect bucket and socket
-    // count, in the user's slot) and the revocation read (in the revocation slot) go out together.
-    const [admission, revoked] = await Promise.all([
-      this.engine.presence.admit(user.userId, { capacity: this.config.rateLimits.connectPerUser, windowMs: 60_000 }, this.clock.now()),
+    // One round trip for the per-user state: the admission (connect bucket, socket cap and the
+    // presence registration, in the user's slot), the inbox read and the revocation read go out together.
+    const socketKey = socketKeyOf(this.config.instanceId, socket.id);
+    const { admission, unacked } = this.lifecycle.admit(user.userId, socketKey);
+    const [admitted, revoked] = await Promise.allSettled([
+      admission,
       this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt }),
     ]);
-    if (revoked) throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
-    if (!admission.allowed) {
-      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connections for this user; retry later', admission.retryAfterMs));
+    if (admitted.status === 'rejected') throw admitted.reason;
+    const a = admitted.value;
+    if (revoked.status === 'rejected' || revoked.value) {
+      if (a.allowed) this.lifecycle.abandon(user.userId, socketKey);
+      if (revoked.status === 'rejected') throw revoked.reason;
+      throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
     }
-    // Counted from presence, so across instances. Handshakes of one user that run at the same
-    // moment are not counted against each other: the cap can be passed by that many.
-    if (admission.sockets >= this.config.maxSocketsPerUser) {
+    if (!a.allowed && a.refusal === 'rate_limited') {
+      throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connections for this user; retry later', a.retryAfterMs));
+    }
+    // Counted from presence, so across instances, and in the same step as the registration, so
+    // concurrent handshakes of one user cannot pass the cap together.
+    if (!a.allowed) {
       throw new Refusal('socket_limit', new GatewayError('RATE_LIMITED', `at most ${this.config.maxSocketsPerUser} connections per user`, 5000));
     }
+    socket.data.admitted = { transition: a.transition, unacked };
     socket.data.user = user;
     // Socket.IO keeps the handshake for the socket's whole life; the verified token is never read
     // again, so it goes now instead of costing its size on every connection (and sitting in heap dumps).

@@ -23,8 +23,10 @@ const MAX_LOGGED = 10_000;
  * NAT; limits that protect a user are per user (RATE_LIMIT_CONNECT_PER_USER in AuthMiddleware).
  *
  * An address the fleet answered for less than ESTIMATE_TTL_MS ago, with more than a margin of its
- * budget left, is let through at once and its token is taken in the background: a NAT or a
- * reconnect storm does not wait a Redis round trip per handshake. Near the limit, or without a
+ * budget left, is let through at once and its token is charged in the background: one call per
+ * address for all the handshakes of one event-loop turn, so a NAT or a reconnect storm (many
+ * handshakes per turn) neither waits a Redis round trip per handshake nor sends one, while the
+ * fleet still learns of every admission within about one round trip. Near the limit, or without a
  * fresh answer, each handshake waits for the fleet's decision, so the limit holds exactly for a
  * client that is alone on its address; several instances draining the last margin at once can
  * pass it by what they admit within that second.
@@ -33,6 +35,9 @@ const MAX_LOGGED = 10_000;
 export class HandshakeFloodGuard {
   private logged = new Map<string, number>();
   private estimates = new Map<string, { remaining: number; at: number }>();
+  /** Fast-path admissions per address not yet charged to the fleet's bucket. */
+  private charges = new Map<string, number>();
+  private chargeTimer: NodeJS.Immediate | null = null;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -49,12 +54,12 @@ export class HandshakeFloodGuard {
     const known = this.estimates.get(ip);
     if (known && now - known.at < ESTIMATE_TTL_MS && known.remaining > this.margin) {
       known.remaining--;
-      this.consume(ip, now, false).catch(() => undefined);
+      this.charge(ip);
       return true;
     }
     let decision;
     try {
-      decision = await this.consume(ip, now, true);
+      decision = await this.consume(ip, now);
     } catch {
       // Fail open: with the store down the auth middleware refuses with UNAVAILABLE, an answer
       // the client can read, instead of an opaque 403 for every handshake.
@@ -72,20 +77,44 @@ export class HandshakeFloodGuard {
     return Math.max(10, Math.ceil(this.config.rateLimits.connectPerIp / 10));
   }
 
+  private charge(ip: string): void {
+    this.charges.set(ip, (this.charges.get(ip) ?? 0) + 1);
+    if (this.chargeTimer) return;
+    this.chargeTimer = setImmediate(() => this.flushCharges());
+  }
+
   /**
-   * Background answers can arrive out of order and lag this instance's own admissions, so they
-   * only ever lower the estimate; an awaited answer replaces it.
+   * Charges go out together (one write); their answers can lag this instance's own admissions
+   * since, so they only ever lower the estimate.
    */
-  private async consume(ip: string, now: number, awaited: boolean): Promise<RateDecision> {
-    const decision = await this.engine.rateLimiter.consume(`conn:ip:${ip}`, this.config.rateLimits.connectPerIp, WINDOW_MS, now);
-    const known = this.estimates.get(ip);
-    if (!awaited && known) {
-      known.remaining = Math.min(known.remaining, decision.remaining);
-      return decision;
+  private flushCharges(): void {
+    const batch = this.charges;
+    this.charges = new Map();
+    this.chargeTimer = null;
+    const now = this.clock.now();
+    for (const [ip, count] of batch) {
+      this.engine.rateLimiter.consume(this.bucketOf(ip), this.config.rateLimits.connectPerIp, WINDOW_MS, now, count).then(
+        (decision) => {
+          const known = this.estimates.get(ip);
+          if (known) known.remaining = Math.min(known.remaining, decision.remaining);
+        },
+        // A charge lost to a store failure lets this address a little further; the next awaited
+        // answer is exact again, and the store failure itself is counted by the command metrics.
+        () => undefined,
+      );
     }
-    if (this.estimates.size >= MAX_ESTIMATES && !known) this.estimates = new Map();
+  }
+
+  /** The awaited answer: it replaces the estimate. */
+  private async consume(ip: string, now: number): Promise<RateDecision> {
+    const decision = await this.engine.rateLimiter.consume(this.bucketOf(ip), this.config.rateLimits.connectPerIp, WINDOW_MS, now);
+    if (this.estimates.size >= MAX_ESTIMATES && !this.estimates.has(ip)) this.estimates = new Map();
     this.estimates.set(ip, { remaining: decision.remaining, at: now });
     return decision;
+  }
+
+  private bucketOf(ip: string): string {
+    return `conn:ip:${ip}`;
   }
 
   /** One warning per address per window: a flood must not turn into a flood of log lines. */

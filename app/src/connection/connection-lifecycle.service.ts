@@ -12,6 +12,14 @@ import { MetricsService } from '../metrics/metrics.service';
 import { NotificationsService } from '../notifications/notifications.service';
 import { Broadcaster } from '../socket/broadcaster';
 import { CHANNEL_ROOM_PREFIX, rooms } from '../socket/rooms';
+import type { ConnectAdmission, PresenceTransition } from '../engine/presence.port';
+import type { StoredNotification } from '../engine/notification-inbox.port';
+
+/** What a handshake's admission leaves for `opened`: the presence registration and the pending inbox read. */
+export interface Admitted {
+  transition: PresenceTransition & { first: boolean };
+  unacked: Promise<StoredNotification[]>;
+}
 
 /**
  * The connection lifecycle: what an authenticated socket gets on connect (its rooms, an expiry
@@ -34,8 +42,31 @@ export class ConnectionLifecycleService {
     private readonly broadcaster: Broadcaster,
   ) {}
 
+  /**
+   * The per-user step of a handshake: the admission (connect rate, socket cap, presence
+   * registration) and the inbox read are issued in the same tick as the caller's revocation read,
+   * so the three leave in one write: one Redis round trip for the handshake's state. The inbox is
+   * read before the socket is known to be admitted; a refused socket's read is simply unused.
+   */
+  admit(userId: string, socketKey: string): { admission: Promise<ConnectAdmission>; unacked: Promise<StoredNotification[]> } {
+    const admission = this.presence.admit(userId, socketKey, {
+      capacity: this.config.rateLimits.connectPerUser,
+      windowMs: 60_000,
+      maxSockets: this.config.maxSocketsPerUser,
+    });
+    const unacked = this.notifications.unackedFor(userId);
+    // Its failure is handled where it is awaited (redeliver logs it); unawaited, on a refusal, it is moot.
+    unacked.catch(() => undefined);
+    return { admission, unacked };
+  }
+
+  /** An admitted socket whose handshake did not complete (refused later, or the client left). */
+  abandon(userId: string, socketKey: string): void {
+    this.presence.abandon(userId, socketKey);
+  }
+
   /** `connectedAt`: when the handshake began (ms), for the connect-duration histogram. */
-  opened(ctx: SocketContext, connectedAt: number | undefined): void {
+  opened(ctx: SocketContext, connectedAt: number | undefined, admitted: Admitted): void {
     const user = ctx.user;
     this.guard.opened();
     this.metrics.connections.inc({ result: 'accepted', reason: 'none' });
@@ -43,20 +74,13 @@ export class ConnectionLifecycleService {
     if (user.jti) ctx.rooms.join(rooms.token(user.jti));
     this.sessions.track(ctx.socketId, user.expiresAt, () => this.broadcaster.expireLocal(ctx.socketId));
     const now = this.clock.now();
-    // The inbox read goes out with the presence write (one round trip); its result is sent after
-    // connection:ready, once the client's handlers are in place.
-    const unacked = this.notifications.unackedFor(user.userId);
-    unacked.catch(() => undefined);
-    // Ready only once the user counts as online on every instance (a store failure is logged and
-    // mended by the presence reconcile tick; it does not keep the socket from working).
-    this.presence.connected(user.userId, ctx.socketKey)
-      .catch((err) => this.logger.warn('presence.register_failed', { userId: user.userId, err }))
-      .finally(() => {
-        const ready = { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(this.clock.now()).toISOString() };
-        if (this.broadcaster.toLocalSocketId(ctx.socketId, 'connection:ready', ready)) {
-          this.notifications.redeliver(user.userId, ctx.socketId, unacked).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
-        }
-      });
+    // The admission registered the socket, so the user already counts as online on every instance.
+    this.presence.opened(user.userId, ctx.socketKey, admitted.transition);
+    const ready = { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(now).toISOString() };
+    if (this.broadcaster.toLocalSocketId(ctx.socketId, 'connection:ready', ready)) {
+      // Sent after connection:ready, once the client's handlers are in place.
+      this.notifications.redeliver(user.userId, ctx.socketId, admitted.unacked).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
+    }
     this.metrics.connectDuration.observe(Math.max(0, now - (connectedAt ?? now)) / 1000);
     this.logger.debugEvent('connection.ready', { userId: user.userId, metadata: { socketId: ctx.socketId } });
   }

@@ -3,7 +3,7 @@ import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { contextOf } from '../common/socket-context.factory';
-import { ConnectionLifecycleService } from './connection-lifecycle.service';
+import { ConnectionLifecycleService, type Admitted } from './connection-lifecycle.service';
 
 /** Hands connect and disconnect to ConnectionLifecycleService. */
 @WebSocketGateway()
@@ -17,7 +17,10 @@ export class ConnectionGateway implements OnGatewayConnection {
     // 'disconnecting' still sees the socket's rooms; 'disconnect' would not. It fires once, so one
     // listener shared by every socket does, without a closure (and a `once` wrapper) per socket.
     socket.on('disconnecting', this.disconnecting);
-    this.lifecycle.opened(contextOf(socket, this.config.instanceId), socket.data.connectedAt);
+    const admitted = socket.data.admitted as Admitted;
+    // Its inbox read must not stay referenced for the socket's whole life.
+    socket.data.admitted = undefined;
+    this.lifecycle.opened(contextOf(socket, this.config.instanceId), socket.data.connectedAt, admitted);
   }
 
   private readonly disconnecting = ((gateway: ConnectionGateway) =>

@@ -419,6 +419,15 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
       expect((await rl.consume('u2:send', 3, 60_000, T0)).allowed).toBe(true);
     });
 
+    it('should charge several events at once: a cost above what is left empties the bucket', async () => {
+      const e = await make();
+      const rl = e.rateLimiter;
+      expect(await rl.consume('ip:a', 10, 60_000, T0, 4)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 6 });
+      expect(await rl.consume('ip:a', 10, 60_000, T0, 9)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
+      expect(await rl.consume('ip:a', 10, 60_000, T0, 3)).toEqual({ allowed: false, retryAfterMs: 6_000, remaining: 0 });
+      expect(await rl.consume('ip:a', 10, 60_000, T0 + 6_000)).toEqual({ allowed: true, retryAfterMs: 0, remaining: 0 });
+    });
+
     it('should keep fractional refills exact', async () => {
       const e = await make();
       expect((await e.rateLimiter.consume('k', 7, 1000, T0)).allowed).toBe(true);
@@ -561,19 +570,27 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
       expect(await p.connect('alice', 'i1/s3', T0 + 5)).toEqual({ userId: 'alice', status: 'dnd', lastSeen: T0 + 5, first: true });
     });
 
-    it('should admit a handshake in one step: take a connect token and count the user\u2019s sockets on every instance', async () => {
+    it('should admit a handshake in one step: take a connect token, hold the socket cap across instances, and register the socket', async () => {
       const e = await make();
       const p = e.presence;
-      const rate = { capacity: 2, windowMs: 60_000 };
-      expect(await p.admit('bea', rate, T0)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 0 });
-      await p.connect('bea', 'i1/s1', T0);
-      await p.connect('bea', 'i2/s2', T0);
-      expect(await p.admit('bea', rate, T0)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 2 });
-      expect(await p.admit('bea', rate, T0 + 1000)).toEqual({ allowed: false, retryAfterMs: 29_000, sockets: 2 });
-      await p.disconnect('bea', 'i1/s1', T0 + 1000);
-      expect(await p.admit('bea', rate, T0 + 30_000)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 1 });
-      // Another user's bucket and sockets are their own.
-      expect(await p.admit('cal', rate, T0 + 30_000)).toEqual({ allowed: true, retryAfterMs: 0, sockets: 0 });
+      const limits = { capacity: 3, windowMs: 60_000, maxSockets: 2 };
+      expect(await p.admit('bea', 'i1/s1', limits, T0)).toEqual({ allowed: true, sockets: 0, transition: { userId: 'bea', status: 'online', lastSeen: T0, first: true } });
+      expect(await p.admit('bea', 'i2/s2', limits, T0 + 1)).toEqual({ allowed: true, sockets: 1, transition: { userId: 'bea', status: 'online', lastSeen: T0 + 1, first: false } });
+      // At the cap: refused, not registered, and the token is still taken.
+      expect(await p.admit('bea', 'i1/s3', limits, T0 + 2)).toEqual({ allowed: false, refusal: 'socket_limit', retryAfterMs: 0, sockets: 2 });
+      expect((await p.instanceSockets('i1')).map((s) => s.socketKey)).toEqual(['i1/s1']);
+      expect(await p.socketCount('bea')).toBe(2);
+      await p.disconnect('bea', 'i1/s1', T0 + 3);
+      // The bucket (3 per minute) is empty now: refused until a token has refilled.
+      const empty = await p.admit('bea', 'i1/s4', limits, T0 + 1000);
+      expect(empty).toMatchObject({ allowed: false, refusal: 'rate_limited', sockets: 1 });
+      // One token per 20 s, and 0.05 of one was there: about 19 s to wait.
+      expect(empty.allowed ? 0 : empty.retryAfterMs).toBeGreaterThan(18_900);
+      expect(empty.allowed ? 0 : empty.retryAfterMs).toBeLessThan(19_100);
+      expect(await p.admit('bea', 'i1/s4', limits, T0 + 21_000)).toMatchObject({ allowed: true, sockets: 1, transition: { first: false } });
+      // Another user's bucket and sockets are their own; a registered socket reads as online.
+      expect(await p.admit('cal', 'i2/s5', limits, T0 + 21_000)).toMatchObject({ allowed: true, sockets: 0, transition: { first: true } });
+      expect((await p.get(['cal']))[0]).toMatchObject({ online: true, lastSeen: T0 + 21_000 });
     });
 
     it('should not move lastSeen while the user is invisible', async () => {

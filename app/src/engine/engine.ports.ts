@@ -122,7 +122,12 @@ export interface RateDecision {
 
 /** Token bucket: `capacity` events at once, refilled at `capacity` per `windowMs`. */
 export interface RateLimiter {
-  consume(key: string, capacity: number, windowMs: number, now: number): Promise<RateDecision>;
+  /**
+   * Takes `cost` tokens (default 1) when the bucket holds at least one; a cost above what is left
+   * empties it. A cost above 1 charges events already let through (the handshake flood guard's
+   * batched background tokens); `allowed` then says whether any budget was left.
+   */
+  consume(key: string, capacity: number, windowMs: number, now: number, cost?: number): Promise<RateDecision>;
 }
 
 export interface RevocationCheck {

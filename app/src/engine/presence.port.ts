@@ -29,13 +29,18 @@ export interface PresenceTransition {
 
 export interface PresenceSocketEntry { userId: string; socketKey: string }
 
-export interface ConnectAdmission {
-  allowed: boolean;
-  /** When `allowed` is false: ms until the bucket holds a token again. */
-  retryAfterMs: number;
-  /** Sockets the user holds on every instance, before this one. */
-  sockets: number;
+/** The handshake's per-user limits: the connect bucket (the RateLimiter's arithmetic) and the socket cap. */
+export interface ConnectLimits {
+  capacity: number;
+  windowMs: number;
+  /** Most sockets one user may hold on every instance together (MAX_SOCKETS_PER_USER). */
+  maxSockets: number;
 }
+export type ConnectAdmission =
+  /** `sockets`: the user's sockets on every instance before this one, which is now registered. */
+  | { allowed: true; sockets: number; transition: PresenceTransition & { first: boolean } }
+  /** `retryAfterMs`: for `rate_limited`, ms until the bucket holds a token again (0 for `socket_limit`). */
+  | { allowed: false; refusal: 'rate_limited' | 'socket_limit'; retryAfterMs: number; sockets: number };
 
 export interface PresenceStore {
   /** Registers a socket (`${instanceId}/${socketId}`); `first` when the user had none anywhere. */
@@ -51,10 +56,12 @@ export interface PresenceStore {
   /** Sockets the user holds on every instance (the MAX_SOCKETS_PER_USER check). */
   socketCount(userId: string): Promise<number>;
   /**
-   * The handshake's per-user state step, in one call: consumes one token of the user's connect
-   * bucket (`capacity` per `windowMs`, the RateLimiter's arithmetic) and counts the user's sockets.
+   * The handshake's per-user step, in one call (one round trip): takes a token of the user's
+   * connect bucket, refuses when the user already holds `maxSockets` sockets, and otherwise
+   * registers the socket exactly as `connect` does. A socket refused later in the handshake is
+   * removed with `disconnect`.
    */
-  admit(userId: string, rate: { capacity: number; windowMs: number }, now: number): Promise<ConnectAdmission>;
+  admit(userId: string, socketKey: string, limits: ConnectLimits, now: number): Promise<ConnectAdmission>;
   /** Records that one of the user's sockets joined the channel (the targets of the user's presence:changed). */
   trackChannel(userId: string, channelId: string): Promise<void>;
   /** Channels recorded for the user while online (may include channels since left; callers filter). */

@@ -45,13 +45,20 @@ function setup() {
   return { service, maintenance, registry, engine, emitted, webhookTypes, user, ctx, metrics, tick: (ms: number) => { now += ms; }, now: () => now };
 }
 
+/** A socket through the handshake's admission, then opened (no limits in the way). */
+async function connect(service: PresenceService, userId: string, socketKey: string): Promise<void> {
+  const a = await service.admit(userId, socketKey, { capacity: 1000, windowMs: 60_000, maxSockets: 1000 });
+  if (!a.allowed) throw new Error(`admission refused: ${a.refusal}`);
+  service.opened(userId, socketKey, a.transition);
+}
+
 const changes = (emitted: Array<[unknown, string, unknown]>) => emitted.filter(([, e]) => e === 'presence:changed');
 
 describe(PresenceService.name, () => {
   it('should announce the first socket online and the last one offline, to global and the user\u2019s channels', async () => {
     const { service, engine, emitted, metrics } = setup();
-    await service.connected('ann', 'self/s1');
-    await service.connected('ann', 'other/s2');
+    await connect(service, 'ann', 'self/s1');
+    await connect(service, 'ann', 'other/s2');
     expect(changes(emitted)).toEqual([[['presence:global'], 'presence:changed', { userId: 'ann', status: 'online', lastSeen: expect.any(String) }]]);
     expect((await metrics.registry.getSingleMetric('socket_gateway_online_users')!.get()).values[0].value).toBe(1);
     await engine.membership.add('room', 'ann', 'other/s2');
@@ -64,7 +71,7 @@ describe(PresenceService.name, () => {
 
   it('should announce visible status changes only, to the channels the user is still in', async () => {
     const { service, engine, emitted, user } = setup();
-    await service.connected('bo', 'self/s1');
+    await connect(service, 'bo', 'self/s1');
     for (const c of ['in', 'left']) {
       await engine.membership.add(c, 'bo', 'self/s1');
       await service.trackChannel('bo', c);
@@ -81,13 +88,13 @@ describe(PresenceService.name, () => {
     ]);
     emitted.length = 0;
     await service.disconnected('bo', 'self/s1');
-    await service.connected('bo', 'self/s2');
+    await connect(service, 'bo', 'self/s2');
     expect(changes(emitted)).toEqual([]);
   });
 
   it('should show users their own real status and others what is visible, and check the grant of channel queries', async () => {
     const { service, engine, user } = setup();
-    await service.connected('cy', 'self/s1');
+    await connect(service, 'cy', 'self/s1');
     await service.update(user('cy'), 'invisible');
     await engine.membership.add('room', 'cy', 'self/s1');
     expect((await service.get(user('cy'), { userIds: ['cy'] })).users[0].status).toBe('invisible');
@@ -134,7 +141,7 @@ describe(PresenceMaintenanceService.name, () => {
 
   it('should re-register live sockets and drop stale ones of this instance', async () => {
     const { service, maintenance, engine } = setup();
-    await service.connected('live', 'self/a');
+    await connect(service, 'live', 'self/a');
     await engine.presence.disconnect('live', 'self/a', 0);
     await engine.presence.connect('stale', 'self/b', 0);
     expect(await maintenance.reconcileLocal(true)).toEqual({ added: 1, removed: 1 });
@@ -146,8 +153,8 @@ describe(PresenceMaintenanceService.name, () => {
   it('should send user.online and user.offline webhooks on the first and last socket, invisible users included', async () => {
     const { service, engine, webhookTypes } = setup();
     await engine.presence.setStatus('ghost', 'invisible', 0);
-    await service.connected('ghost', 'self/a');
-    await service.connected('ghost', 'self/b');
+    await connect(service, 'ghost', 'self/a');
+    await connect(service, 'ghost', 'self/b');
     await service.disconnected('ghost', 'self/a');
     await service.disconnected('ghost', 'self/b');
     expect(await webhookTypes()).toEqual(['user.online', 'user.offline']);
@@ -155,7 +162,7 @@ describe(PresenceMaintenanceService.name, () => {
 
   it('should send user.offline and member.left webhooks for the users of a pruned dead instance', async () => {
     const { maintenance, engine, service, webhookTypes, now } = setup();
-    await service.connected('carol', 'dead/s1');
+    await connect(service, 'carol', 'dead/s1');
     await engine.membership.add('room', 'carol', 'dead/s1');
     await engine.instances.heartbeat('dead', {}, now() - 10_000, 1000);
     expect(await webhookTypes()).toEqual(['user.online']);

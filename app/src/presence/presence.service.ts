@@ -5,7 +5,7 @@ import { GatewayError } from '../common/gateway-error';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import type { SocketContext } from '../common/socket-context';
 import { ENGINE, type Engine } from '../engine/engine.ports';
-import { MAX_TRACKED_CHANNELS, type ChosenStatus } from '../engine/presence.port';
+import { MAX_TRACKED_CHANNELS, type ChosenStatus, type ConnectAdmission, type ConnectLimits, type PresenceTransition } from '../engine/presence.port';
 import { canAccessChannel } from '../auth/permissions';
 import { MetricsService } from '../metrics/metrics.service';
 import { WebhookService } from '../webhooks/webhook.service';
@@ -24,8 +24,11 @@ export const MAX_CHANNEL_PRESENCE = 1000;
  */
 @Injectable()
 export class PresenceService {
-  /** This instance's live sockets: socketKey → user and the pending registration. */
-  private readonly local = new Map<string, { userId: string; registered: Promise<void> }>();
+  /**
+   * This instance's sockets from their admission on: socketKey → user, the pending registration,
+   * and whether the socket opened (an admitted socket whose handshake then failed is abandoned).
+   */
+  private readonly local = new Map<string, { userId: string; registered: Promise<void>; opened: boolean }>();
   /** userId → sockets on this instance, for the online_users gauge. */
   private readonly localUsers = new Map<string, number>();
 
@@ -51,24 +54,52 @@ export class PresenceService {
     this.webhooks.emit('user.offline', { userId, lastSeen: isoOrNull(lastSeen) });
   }
 
-  /** Registers a new socket; announces the user online when it is their first anywhere. */
-  connected(userId: string, socketKey: string): Promise<void> {
-    const registered = this.engine.presence.connect(userId, socketKey, this.clock.now()).then((t) => {
-      if (t.first && t.status !== 'invisible') this.announce(userId, 'offline', t.status, t.lastSeen, []);
-      if (t.first) this.webhookOnline(userId, t.status);
+  /**
+   * The handshake's per-user step (PresenceStore.admit): an admitted socket is registered in the
+   * store and listed as this instance's at once, so a reconcile that runs before it opens keeps it.
+   */
+  async admit(userId: string, socketKey: string, limits: ConnectLimits): Promise<ConnectAdmission> {
+    const admission = this.engine.presence.admit(userId, socketKey, limits, this.clock.now());
+    // Only an ordering barrier for disconnect; the caller gets (and answers) the failure itself.
+    const entry = { userId, registered: admission.then(() => undefined, () => undefined), opened: false };
+    this.local.set(socketKey, entry);
+    const result = await admission.catch((err) => {
+      this.local.delete(socketKey);
+      throw err;
     });
-    // Only an ordering barrier for disconnect; the caller of connected() gets (and logs) the failure itself.
-    this.local.set(socketKey, { userId, registered: registered.catch(() => undefined) });
+    if (!result.allowed) this.local.delete(socketKey);
+    return result;
+  }
+
+  /** An admitted socket opened: it counts as online here, and the user is announced when it was their first. */
+  opened(userId: string, socketKey: string, t: PresenceTransition & { first: boolean }): void {
+    const entry = this.local.get(socketKey);
+    if (entry) entry.opened = true;
+    else this.local.set(socketKey, { userId, registered: Promise.resolve(), opened: true });
     this.localUsers.set(userId, (this.localUsers.get(userId) ?? 0) + 1);
     this.metrics.onlineUsers.set(this.localUsers.size);
-    return registered;
+    if (t.first && t.status !== 'invisible') this.announce(userId, 'offline', t.status, t.lastSeen, []);
+    if (t.first) this.webhookOnline(userId, t.status);
+  }
+
+  /**
+   * Takes back an admission whose socket never opened (refused after admission, or the client left
+   * mid-handshake). Nothing is announced: the user was never shown online through this socket.
+   */
+  abandon(userId: string, socketKey: string): void {
+    const entry = this.local.get(socketKey);
+    if (!entry || entry.opened) return;
+    this.local.delete(socketKey);
+    entry.registered
+      .then(() => this.engine.presence.disconnect(userId, socketKey, this.clock.now()))
+      .catch((err) => this.logger.warn('presence.unregister_failed', { userId, err }));
   }
 
   /** Unregisters a socket; announces the user offline when it was their last anywhere. */
   async disconnected(userId: string, socketKey: string): Promise<void> {
     const entry = this.local.get(socketKey);
-    if (entry) {
-      this.local.delete(socketKey);
+    if (entry) this.local.delete(socketKey);
+    if (entry?.opened) {
       const left = (this.localUsers.get(userId) ?? 1) - 1;
       if (left > 0) this.localUsers.set(userId, left);
       else this.localUsers.delete(userId);

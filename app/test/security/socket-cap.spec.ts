@@ -4,17 +4,29 @@ import { RedisServer } from '../support/redis-server';
 import { startTestGateway } from '../support/gateway';
 import { closeAll, connect, connectRefused, until, type TestSocket } from '../support/clients';
 import { signToken } from '../support/tokens';
+import { io } from 'socket.io-client';
+
+const API_KEY = 'socket-cap-api-key-0123456789';
 
 interface Target { urls: [string, string]; stop(): Promise<void> }
 
+/** Presence through the server API (as a backend reads it). */
+async function online(url: string, userId: string): Promise<boolean> {
+  const res = await fetch(`${url}/api/v1/users/${userId}/presence`, { headers: { authorization: `Bearer ${API_KEY}` } });
+  const body = (await res.json()) as { users?: Array<{ online?: boolean; status: string }> } & { status?: string };
+  const entry = body.users?.[0] ?? body;
+  return entry.status !== 'offline';
+}
+
 async function memoryTarget(): Promise<Target> {
-  const gw = await startTestGateway({ MAX_SOCKETS_PER_USER: '3', RATE_LIMIT_CONNECT_PER_IP: '1000' });
+  // A reconcile tick every minute: what these cases see is the handshake's own doing, not the tick's.
+  const gw = await startTestGateway({ MAX_SOCKETS_PER_USER: '3', RATE_LIMIT_CONNECT_PER_IP: '1000', API_KEYS: API_KEY, PRESENCE_HEARTBEAT_MS: '60000' });
   return { urls: [gw.url, gw.url], stop: () => gw.close() };
 }
 
 async function redisTarget(): Promise<Target> {
   const redis = await RedisServer.start();
-  const env = { REDIS_URL: redis.url, MAX_SOCKETS_PER_USER: '3' };
+  const env = { REDIS_URL: redis.url, MAX_SOCKETS_PER_USER: '3', API_KEYS: API_KEY, PRESENCE_HEARTBEAT_MS: '60000' };
   const [a, b] = await Promise.all([GatewayChild.start({ ...env, INSTANCE_ID: 'cap-a' }), GatewayChild.start({ ...env, INSTANCE_ID: 'cap-b' })]);
   return {
     urls: [a.url, b.url],
@@ -52,5 +64,31 @@ describe.each([['memory', memoryTarget], ['redis, two instances', redisTarget]] 
       }
     }, 5000, 'a socket slot freed by a disconnect');
     expect(again?.connected).toBe(true);
+  });
+
+  it('should hold the cap for handshakes of one user that run at the same moment, on both instances', async () => {
+    const token = await signToken({ sub: 'burst' });
+    const attempts = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => connect(t.urls[i % 2], token)));
+    const accepted = attempts.filter((a) => a.status === 'fulfilled');
+    expect(accepted).toHaveLength(3);
+    for (const a of attempts) {
+      if (a.status === 'rejected') expect((a.reason as { data?: { code: string } }).data?.code).toBe('RATE_LIMITED');
+    }
+  });
+
+  it('should take back the presence of a handshake whose client left before it completed', async () => {
+    const token = await signToken({ sub: 'leaver' });
+    // The client sends its CONNECT and closes at once: the admission is under way when the close arrives.
+    for (let i = 0; i < 5; i++) {
+      const s = io(t.urls[0], { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      s.io.on('open', () => s.io.engine.close());
+      await until(() => !s.io.engine || s.io.engine.readyState === 'closed', 5000, 'the client closed');
+    }
+    await until(async () => !(await online(t.urls[1], 'leaver')), 5000, 'leaver offline again');
+    // And it stays so: nothing is left registered that a later tick would have to mend.
+    const stay = await connect(t.urls[0], token);
+    expect(await online(t.urls[1], 'leaver')).toBe(true);
+    stay.disconnect();
+    await until(async () => !(await online(t.urls[1], 'leaver')), 5000, 'leaver offline after a real session');
   });
 });

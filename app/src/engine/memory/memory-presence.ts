@@ -1,6 +1,6 @@
 import { MemoryRateLimiter } from './memory-rate-limiter';
 import { MAX_TRACKED_CHANNELS } from '../presence.port';
-import type { ChosenStatus, ConnectAdmission, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
+import type { ChosenStatus, ConnectAdmission, ConnectLimits, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
 
 interface UserState {
   sockets: Set<string>;
@@ -57,9 +57,12 @@ export class MemoryPresence implements PresenceStore {
     return this.users.get(userId)?.sockets.size ?? 0;
   }
 
-  async admit(userId: string, rate: { capacity: number; windowMs: number }, now: number): Promise<ConnectAdmission> {
-    const { allowed, retryAfterMs } = await this.rates.consume(`conn:u:${userId}`, rate.capacity, rate.windowMs, now);
-    return { allowed, retryAfterMs, sockets: this.users.get(userId)?.sockets.size ?? 0 };
+  async admit(userId: string, socketKey: string, limits: ConnectLimits, now: number): Promise<ConnectAdmission> {
+    const { allowed, retryAfterMs } = await this.rates.consume(`conn:u:${userId}`, limits.capacity, limits.windowMs, now);
+    const sockets = this.users.get(userId)?.sockets.size ?? 0;
+    if (!allowed) return { allowed: false, refusal: 'rate_limited', retryAfterMs, sockets };
+    if (sockets >= limits.maxSockets) return { allowed: false, refusal: 'socket_limit', retryAfterMs: 0, sockets };
+    return { allowed: true, sockets, transition: await this.connect(userId, socketKey, now) };
   }
 
   async trackChannel(userId: string, channelId: string): Promise<void> {

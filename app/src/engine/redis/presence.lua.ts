@@ -8,17 +8,37 @@ import { RATE_BUCKET_LUA_FN } from './rate-limiter.lua';
  */
 
 /**
- * KEYS: sockets, state
- * ARGV: socketKey, now, retentionMs
- * Returns { first (0/1), status, lastSeen ('' when never) }.
+ * Registers a socket. KEYS-like arguments: the user's socket set and state hash.
+ * Returns first (0/1), status, lastSeen ('' when never).
  */
+const CONNECT_SOCKET_LUA_FN = `
+local function connectSocket(socketsKey, stateKey, socketKey, now, retentionMs)
+  local first = redis.call('SCARD', socketsKey) == 0
+  redis.call('SADD', socketsKey, socketKey)
+  redis.call('PEXPIRE', socketsKey, retentionMs)
+  local status = redis.call('HGET', stateKey, 'status') or 'online'
+  if status ~= 'invisible' then redis.call('HSET', stateKey, 'lastSeen', now) end
+  if redis.call('EXISTS', stateKey) == 1 then redis.call('PEXPIRE', stateKey, retentionMs) end
+  local seen = redis.call('HGET', stateKey, 'lastSeen') or ''
+  if first then return 1, status, seen end
+  return 0, status, seen
+end
+`;
+
 /**
- * The handshake's admission. KEYS: connect bucket, sockets. ARGV: capacity, windowMs, now.
- * Returns { allowed (0/1), retryAfterMs, sockets }.
+ * The handshake's admission and registration in one step.
+ * KEYS: connect bucket, sockets, state
+ * ARGV: capacity, windowMs, now, maxSockets, socketKey, retentionMs
+ * Returns { 1, 0, sockets before, first, status, lastSeen } when admitted (the socket is then
+ * registered), { 0, retryAfterMs, sockets } when the bucket is empty, { 2, 0, sockets } at the cap.
+ * A refusal at the cap still takes its token: retrying past the cap is not free.
  */
-export const PRESENCE_ADMIT_LUA = `${RATE_BUCKET_LUA_FN}
+export const PRESENCE_ADMIT_LUA = `${RATE_BUCKET_LUA_FN}${CONNECT_SOCKET_LUA_FN}
 local allowed, retryAfterMs = consumeBucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
-return {allowed, retryAfterMs, redis.call('SCARD', KEYS[2])}
+local sockets = redis.call('SCARD', KEYS[2])
+if allowed == 0 then return {0, retryAfterMs, sockets} end
+if sockets >= tonumber(ARGV[4]) then return {2, 0, sockets} end
+return {1, 0, sockets, connectSocket(KEYS[2], KEYS[3], ARGV[5], ARGV[3], ARGV[6])}
 `;
 
 /**
@@ -30,16 +50,13 @@ local state = redis.call('HMGET', KEYS[2], 'status', 'lastSeen')
 return {state[1] or '', state[2] or '', redis.call('SCARD', KEYS[1])}
 `;
 
-export const PRESENCE_CONNECT_LUA = `
-local first = redis.call('SCARD', KEYS[1]) == 0
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-local status = redis.call('HGET', KEYS[2], 'status') or 'online'
-if status ~= 'invisible' then redis.call('HSET', KEYS[2], 'lastSeen', ARGV[2]) end
-if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-local seen = redis.call('HGET', KEYS[2], 'lastSeen') or ''
-if first then return {1, status, seen} end
-return {0, status, seen}
+/**
+ * KEYS: sockets, state
+ * ARGV: socketKey, now, retentionMs
+ * Returns { first (0/1), status, lastSeen ('' when never) }.
+ */
+export const PRESENCE_CONNECT_LUA = `${CONNECT_SOCKET_LUA_FN}
+return {connectSocket(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])}
 `;
 
 /**

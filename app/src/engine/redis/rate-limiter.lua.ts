@@ -5,7 +5,7 @@
  * A Lua function so that other scripts (the handshake's admission) consume a bucket in their own step.
  */
 export const RATE_BUCKET_LUA_FN = `
-local function consumeBucket(key, capacity, windowMs, now)
+local function consumeBucket(key, capacity, windowMs, now, cost)
   local rate = capacity / windowMs
   local state = redis.call('HMGET', key, 'tokens', 'at')
   local tokens = tonumber(state[1])
@@ -18,7 +18,7 @@ local function consumeBucket(key, capacity, windowMs, now)
   local allowed = 0
   local retryAfterMs = 0
   if tokens >= 1 then
-    tokens = tokens - 1
+    tokens = math.max(0, tokens - (cost or 1))
     allowed = 1
   else
     retryAfterMs = math.max(1, math.ceil((1 - tokens) / rate))
@@ -33,9 +33,9 @@ end
 
 /**
  * KEYS: bucket
- * ARGV: capacity, windowMs, now
+ * ARGV: capacity, windowMs, now, cost (optional, default 1)
  * Returns {allowed (0|1), retryAfterMs, whole tokens left}.
  */
 export const RATE_CONSUME_LUA = `${RATE_BUCKET_LUA_FN}
-return {consumeBucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))}
+return {consumeBucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))}
 `;

@@ -1,4 +1,4 @@
-import type { ChosenStatus, ConnectAdmission, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
+import type { ChosenStatus, ConnectAdmission, ConnectLimits, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
 import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_READ_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
@@ -6,7 +6,9 @@ import type { RedisKeys } from './redis-keys';
 
 interface PresenceCommands {
   sgPresenceRead(sockets: string, state: string): Promise<[string, string, number]>;
-  sgPresenceAdmit(bucket: string, sockets: string, capacity: number, windowMs: number, now: number): Promise<[number, number, number]>;
+  sgPresenceAdmit(
+    bucket: string, sockets: string, state: string, capacity: number, windowMs: number, now: number, maxSockets: number, socketKey: string, retentionMs: number,
+  ): Promise<[number, number, number, number?, string?, string?]>;
   sgPresenceConnect(sockets: string, state: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string]>;
   sgPresenceDisconnect(sockets: string, state: string, channels: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string, string[]]>;
   sgPresenceSetStatus(sockets: string, state: string, status: string, now: number, retentionMs: number): Promise<[string, number, string]>;
@@ -40,7 +42,7 @@ export class RedisPresence implements PresenceStore {
     private readonly opts: RedisPresenceOptions,
   ) {
     redis.defineCommand('sgPresenceRead', { numberOfKeys: 2, lua: PRESENCE_READ_LUA });
-    redis.defineCommand('sgPresenceAdmit', { numberOfKeys: 2, lua: PRESENCE_ADMIT_LUA });
+    redis.defineCommand('sgPresenceAdmit', { numberOfKeys: 3, lua: PRESENCE_ADMIT_LUA });
     redis.defineCommand('sgPresenceConnect', { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA });
     redis.defineCommand('sgPresenceDisconnect', { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA });
     redis.defineCommand('sgPresenceSetStatus', { numberOfKeys: 2, lua: PRESENCE_SET_STATUS_LUA });
@@ -97,12 +99,27 @@ export class RedisPresence implements PresenceStore {
     return this.runner.run('presence_socket_count', () => this.redis.scard(this.userKey(userId, 'sockets')));
   }
 
-  admit(userId: string, rate: { capacity: number; windowMs: number }, now: number): Promise<ConnectAdmission> {
+  admit(userId: string, socketKey: string, limits: ConnectLimits, now: number): Promise<ConnectAdmission> {
     return this.runner.run('presence_admit', async () => {
-      const [allowed, retryAfterMs, sockets] = await this.scripts.sgPresenceAdmit(
-        this.userKey(userId, 'connect-rate'), this.userKey(userId, 'sockets'), rate.capacity, rate.windowMs, now,
-      );
-      return { allowed: Number(allowed) === 1, retryAfterMs: Number(retryAfterMs), sockets: Number(sockets) };
+      const instanceId = instanceOf(socketKey);
+      const entry = entryOf(userId, socketKey);
+      // The instance record goes out in the same round trip, as in connect(); a refused socket's
+      // record is taken back below.
+      const [[code, retryAfterMs, sockets, first, status, seen]] = await Promise.all([
+        this.scripts.sgPresenceAdmit(
+          this.userKey(userId, 'connect-rate'), this.userKey(userId, 'sockets'), this.userKey(userId, 'state'),
+          limits.capacity, limits.windowMs, now, limits.maxSockets, socketKey, this.opts.retentionMs,
+        ),
+        this.redis.sadd(this.instanceKey(instanceId), entry),
+        this.redis.sadd(this.instancesKey, instanceId),
+      ]);
+      if (Number(code) === 1) {
+        return { allowed: true, sockets: Number(sockets), transition: { userId, status: status as ChosenStatus, lastSeen: parseSeen(seen ?? ''), first: Number(first) === 1 } };
+      }
+      // Not awaited: the refusal is what the caller needs now, and a record left behind by a failed
+      // SREM names a socket that is not registered, which the next reconcile removes (a no-op disconnect).
+      this.redis.srem(this.instanceKey(instanceId), entry).catch(() => undefined);
+      return { allowed: false, refusal: Number(code) === 2 ? 'socket_limit' : 'rate_limited', retryAfterMs: Number(retryAfterMs), sockets: Number(sockets) };
     });
   }
 

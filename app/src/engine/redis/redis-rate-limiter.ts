@@ -5,7 +5,7 @@ import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface RateCommands {
-  sgRateConsume(key: string, capacity: number, windowMs: number, now: number): Promise<[number, number, number]>;
+  sgRateConsume(key: string, capacity: number, windowMs: number, now: number, cost: number): Promise<[number, number, number]>;
 }
 
 /** Token buckets shared by every instance: one hash per key, updated by one script. */
@@ -17,9 +17,9 @@ export class RedisRateLimiter implements RateLimiter {
     this.scripts = redis as unknown as RateCommands;
   }
 
-  consume(key: string, capacity: number, windowMs: number, now: number): Promise<RateDecision> {
+  consume(key: string, capacity: number, windowMs: number, now: number, cost = 1): Promise<RateDecision> {
     return this.runner.run('rate_consume', async () => {
-      const [allowed, retryAfterMs, remaining] = await this.scripts.sgRateConsume(this.keys.rateBucket(key), capacity, windowMs, now);
+      const [allowed, retryAfterMs, remaining] = await this.scripts.sgRateConsume(this.keys.rateBucket(key), capacity, windowMs, now, cost);
       return { allowed: Number(allowed) === 1, retryAfterMs: Number(retryAfterMs), remaining: Number(remaining) };
     });
   }

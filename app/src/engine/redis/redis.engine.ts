@@ -116,9 +116,9 @@ export class RedisEngine implements Engine {
         commandTimeout: opts.engineTimeoutMs,
         // A command cut off by a dropped connection fails now rather than running after reconnect.
         maxRetriesPerRequest: 0,
-        // Commands issued in one tick (a handshake's admission and revocation read, the connect
-        // step's presence write and inbox read, and those of concurrent handshakes) leave in one
-        // write per node: fewer syscalls and one round trip for each batch.
+        // Commands issued in one tick (a handshake's admission, inbox read and revocation read, and
+        // those of concurrent handshakes) leave in one write per node: fewer syscalls and one
+        // round trip for each batch.
         enableAutoPipelining: true,
       },
     }), 'command');
