@@ -122,6 +122,9 @@ standard-channel CRDs, ignored by some implementations): WebSocket needs none.
 {{- if and (eq .Values.config.engine "memory") (or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
 {{- fail "config.engine=memory keeps state inside one pod: set replicaCount=1 and autoscaling.enabled=false, or use config.engine=redis" }}
 {{- end }}
+{{- if and (eq .Values.config.engine "memory") (ne .Values.config.redisTopology.mode "standalone") }}
+{{- fail (printf "config.engine=memory runs without Redis: leave config.redisTopology.mode at standalone (it is %s), or use config.engine=redis" .Values.config.redisTopology.mode) }}
+{{- end }}
 {{- if and (eq .Values.routing.cookieSameSite "None") (not .Values.routing.tls.enabled) (ne .Values.routing.provider "none") }}
 {{- fail "routing.cookieSameSite=None needs routing.tls.enabled: browsers drop SameSite=None cookies that are not Secure" }}
 {{- end }}
