@@ -3,10 +3,12 @@
  * checksum, Gateway API stickiness, cookie SameSite and NetworkPolicy egress, each rendered by
  * the real helm binary and validated against the Kubernetes schemas.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { CHART_DIR, helm, helmTemplate } from './test/helm';
 import { schemaErrors, type K8sObject } from './test/k8s-schema';
-import { containerEnv, publicSurfaceViolations } from './test/policies';
+import { containerEnv, publicSurfaceViolations, selectorViolations } from './test/policies';
 import { renderedNotes } from '../app/test/deploy/support/documented-commands';
 
 type Dict = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -56,6 +58,17 @@ describe('chart NOTES.txt', () => {
     expect(sentinel).toContain('Secrets are read from the existing Secret');
     expect(sentinel).not.toContain('REDIS_URL');
   });
+
+  it('should give the server API address on the internal Service when the main one is a LoadBalancer', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sg-notes-lb-'));
+    try {
+      writeFileSync(path.join(dir, 'lb.yaml'), 'service:\n  type: LoadBalancer\n');
+      expect(renderedNotes([path.join(dir, 'lb.yaml')])).toContain('The server API (/api/v1) is internal: http://socket-gateway-internal.socket-gateway.svc:8080');
+      expect(renderedNotes()).toContain('The server API (/api/v1) is internal: http://socket-gateway.socket-gateway.svc:8080');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('chart public surface', () => {
@@ -74,6 +87,19 @@ describe('chart public surface', () => {
     const ports = kind(objs, 'Service')!.spec.ports.map((p: Dict) => `${p.name}:${p.port}->${p.targetPort}`);
     expect(ports).toEqual(['http:80->http', 'api:8080->api', 'metrics:9464->metrics']);
     expect(env(objs).API_PORT).toBe('3001');
+    expect(await schemaErrors(objs)).toEqual([]);
+  });
+
+  it.each(['LoadBalancer', 'NodePort'])('should keep the API and metrics ports on a ClusterIP Service with service.type %s', async (type) => {
+    const objs = helmTemplate({ values: { service: { type }, monitoring: { serviceMonitor: { enabled: true } } } });
+    const services = objs.filter((o) => o.kind === 'Service') as Dict[];
+    const ports = (s: Dict) => s.spec.ports.map((p: Dict) => `${p.name}:${p.port}->${p.targetPort}`);
+    expect(services.map((s) => [s.metadata.name, s.spec.type ?? 'ClusterIP', ports(s)]).sort()).toEqual([
+      ['socket-gateway', type, ['http:80->http']],
+      ['socket-gateway-internal', 'ClusterIP', ['api:8080->api', 'metrics:9464->metrics']],
+    ]);
+    expect(publicSurfaceViolations(objs)).toEqual([]);
+    expect(selectorViolations(objs)).toEqual([]);
     expect(await schemaErrors(objs)).toEqual([]);
   });
 

@@ -293,10 +293,14 @@ export function routingViolations(objs: K8sObject[], polling: boolean, minTimeou
 
 /**
  * Only Socket.IO is public: every Ingress path and HTTPRoute match is the /socket.io/ prefix and
- * reaches the Service's `http` port, never the server API or metrics ports.
+ * reaches the Service's `http` port, never the server API or metrics ports; a Service reachable
+ * from outside the cluster (NodePort, LoadBalancer) carries only the `http` port.
  */
 export function publicSurfaceViolations(objs: K8sObject[], publicPath = '/socket.io/'): string[] {
   const out: string[] = [];
+  for (const svc of objs.filter((o) => o.kind === 'Service' && ((o.spec as Dict).type ?? 'ClusterIP') !== 'ClusterIP')) {
+    for (const p of (svc.spec as Dict).ports ?? []) if (p.name !== 'http') out.push(`${objectRef(svc)}: type ${(svc.spec as Dict).type} exposes port ${p.name} outside the cluster; only http may be public`);
+  }
   const httpPort = (name: string) => ((objs.find((o) => o.kind === 'Service' && o.metadata.name === name)?.spec as Dict)?.ports ?? []).find((p: Dict) => p.name === 'http');
   const check = (o: K8sObject, path: string | undefined, service: string, port: unknown) => {
     if (path !== publicPath) out.push(`${objectRef(o)}: routes ${path} publicly; only ${publicPath} may be public`);

@@ -48,6 +48,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The Service carrying the api and metrics ports: the main one unless that one is exposed outside the cluster. */}}
+{{- define "socket-gateway.internalServiceName" -}}
+{{- $name := include "socket-gateway.fullname" . }}
+{{- if eq .Values.service.type "ClusterIP" }}{{ $name }}{{ else }}{{ printf "%s-internal" ($name | trunc 54 | trimSuffix "-") }}{{ end }}
+{{- end }}
+
 {{- define "socket-gateway.configMapName" -}}
 {{- printf "%s-config" (include "socket-gateway.fullname" .) }}
 {{- end }}
