@@ -160,6 +160,14 @@ export function probeViolations(objs: K8sObject[], app: AppEndpoints): string[] 
   return out;
 }
 
+const QUANTITY_SUFFIX: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** A Kubernetes resource quantity ("500m", "1", "256Mi", "0.5Gi") as a number; NaN when unreadable. */
+export function quantity(q: unknown): number {
+  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(q));
+  return m ? Number(m[1]) * QUANTITY_SUFFIX[m[2] ?? ''] : NaN;
+}
+
 /** Every container: resources, non-root, read-only root filesystem, no privilege escalation, no capabilities. */
 export function hardeningViolations(objs: K8sObject[]): string[] {
   const out: string[] = [];
@@ -170,6 +178,11 @@ export function hardeningViolations(objs: K8sObject[]): string[] {
       const where = `${objectRef(w)}: container ${c.name}`;
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) out.push(`${where} has no cpu and memory requests`);
       if (!c.resources?.limits?.memory) out.push(`${where} has no memory limit`);
+      for (const r of ['cpu', 'memory']) {
+        const [req, lim] = [c.resources?.requests?.[r], c.resources?.limits?.[r]];
+        // The API server refuses a pod whose request exceeds its limit.
+        if (req !== undefined && lim !== undefined && quantity(req) > quantity(lim)) out.push(`${where} requests ${r} ${req} above its limit ${lim}`);
+      }
       if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) out.push(`${where} may run as root (runAsNonRoot is not true)`);
       if ((sc.runAsUser ?? pod.runAsUser) === 0) out.push(`${where} runs as uid 0`);
       if (sc.readOnlyRootFilesystem !== true) out.push(`${where} has a writable root filesystem`);

@@ -25,11 +25,20 @@ export interface StandaloneRedisArgs {
 const REDIS_UID = 999; // the `redis` user of the official image
 const AUTH_DIR = '/etc/redis/auth';
 
-/** maxmemory for a memory limit: 80% leaves room for AOF rewrites, buffers and fragmentation. */
-export function maxmemoryBytes(memoryLimit: string): number {
+function memoryBytes(memoryLimit: string): number {
   const m = /^(\d+)(Mi|Gi)$/.exec(memoryLimit);
   if (!m) throw new Error(`memory limit ${memoryLimit} is not in Mi or Gi`);
-  return Math.floor(Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2) * 0.8);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2);
+}
+
+/** maxmemory for a memory limit: 80% leaves room for AOF rewrites, buffers and fragmentation. */
+export function maxmemoryBytes(memoryLimit: string): number {
+  return Math.floor(memoryBytes(memoryLimit) * 0.8);
+}
+
+/** 256Mi, or the limit when that is smaller: the API server refuses a request above the limit. */
+export function memoryRequest(memoryLimit: string): string {
+  return memoryBytes(memoryLimit) < 256 * 1024 ** 2 ? memoryLimit : '256Mi';
 }
 
 /** A redis.conf fragment holding only the password, as a quoted string (any character survives). */
@@ -127,7 +136,7 @@ export class StandaloneRedis extends pulumi.ComponentResource {
                   startupProbe: { ...ping, periodSeconds: 2, failureThreshold: 60 },
                   livenessProbe: { ...ping, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
                   readinessProbe: { ...ping, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-                  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: args.memoryLimit } },
+                  resources: { requests: { cpu: '100m', memory: memoryRequest(args.memoryLimit) }, limits: { memory: args.memoryLimit } },
                   securityContext: hardened,
                   volumeMounts: [
                     { name: 'data', mountPath: '/data' },
