@@ -175,6 +175,12 @@ describe('chart NetworkPolicy egress', () => {
     expect(await schemaErrors(on)).toEqual([]);
   });
 
+  it('should close the API and metrics ports when their peer lists are empty, not open them to every source', () => {
+    const np = kind(helmTemplate({ values: { networkPolicy: { enabled: true, apiPeers: [], prometheusPeers: [] } } }), 'NetworkPolicy')!;
+    // A rule without `from` admits every source: an empty list must drop the rule instead.
+    expect(np.spec.ingress.map((r: Dict) => [r.ports[0].port, r.from === undefined ? 'any source' : r.from.length])).toEqual([['http', 1]]);
+  });
+
   it('should admit only apiPeers to the server API port', () => {
     const np = kind(helmTemplate({ values: { networkPolicy: { enabled: true } } }), 'NetworkPolicy')!;
     expect(np.spec.ingress).toContainEqual({ ports: [{ port: 'api', protocol: 'TCP' }], from: [{ podSelector: {} }] });
