@@ -64,6 +64,9 @@ function ruleTest(): Dict {
           { series: `socket_gateway_max_connections{${gw}}`, values: '100x30' },
           { series: `container_memory_working_set_bytes{job="kubelet", namespace="${NAMESPACE}", pod="${pod}", container="${container}"}`, values: '960x30' },
           { series: `kube_pod_container_resource_limits{${ksm}, pod="${pod}", container="${container}", resource="memory", unit="byte"}`, values: '1000x30' },
+          // 48 CPU-seconds a minute against a limit of 1 core: 80%.
+          { series: `container_cpu_usage_seconds_total{job="kubelet", namespace="${NAMESPACE}", pod="${pod}", container="${container}"}`, values: '0+48x30' },
+          { series: `kube_pod_container_resource_limits{${ksm}, pod="${pod}", container="${container}", resource="cpu", unit="core"}`, values: '1x30' },
           { series: `kube_pod_container_status_waiting_reason{${ksm}, pod="${pod}", container="${container}", reason="CrashLoopBackOff"}`, values: '1x30' },
           { series: `kube_horizontalpodautoscaler_status_current_replicas{${ksm}, horizontalpodautoscaler="${hpa.metadata.name}"}`, values: '20x30' },
           { series: `kube_horizontalpodautoscaler_spec_max_replicas{${ksm}, horizontalpodautoscaler="${hpa.metadata.name}"}`, values: '20x30' },
@@ -81,6 +84,7 @@ function ruleTest(): Dict {
               ['SocketGatewayConnectionsNearLimit', 'warning'],
               ['SocketGatewayConnectionsNearLimit', 'critical'],
               ['SocketGatewayMemoryNearLimit', 'warning'],
+              ['SocketGatewayCPUNearLimit', 'warning'],
               ['SocketGatewayCrashLooping', 'warning'],
               ['SocketGatewayHPAMaxedOut', 'warning'],
             ].map(([alertname, severity]) => ({ labels: `{alertname="${alertname}", severity="${severity}"}`, value: 1 })),

@@ -74,6 +74,14 @@ describe(chartValues.name, () => {
     ]);
   });
 
+  it('should refuse an extraEnv or values.config.extraEnv name the chart sets itself, naming it', () => {
+    const values = chartValues({ ...prod, extraEnv: { TRANSPORTS: 'polling' }, values: { config: { extraEnv: { ENGINE: 'memory' } } } });
+    expect(chartValueProblems(values).sort()).toEqual([
+      'values.config.extraEnv.ENGINE: the chart sets this variable itself (from its own value) or reads it from the Secret (helm/socket-gateway/values.schema.json)',
+      'values.config.extraEnv.TRANSPORTS: the chart sets this variable itself (from its own value) or reads it from the Secret (helm/socket-gateway/values.schema.json)',
+    ]);
+  });
+
   it('should give pulumi up enough time for a rollout in which every pod drains', () => {
     expect(drainSeconds(prod)).toBe(5 + 5 + 30 + 10);
     const timeout = Number((chartValues(prod).deploymentAnnotations as Record<string, string>)['pulumi.com/timeoutSeconds']);

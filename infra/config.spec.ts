@@ -25,6 +25,14 @@ describe(parseStackConfig.name, () => {
     expect(() => parseStackConfig(stackConfig('prod'), ['jwtSecret', 'apiKeys', 'redisUrl'])).not.toThrow();
   });
 
+  it('should refuse a request above its limit, which the API server would refuse half-way through pulumi up', () => {
+    expect(problems({ ...minimal, resources: { cpuRequest: '1500m', cpuLimit: '1', memoryRequest: '1Gi', memoryLimit: '512Mi' } })).toEqual([
+      'resources.cpuRequest 1500m is above resources.cpuLimit 1',
+      'resources.memoryRequest 1Gi is above resources.memoryLimit 512Mi',
+    ]);
+    expect(problems({ ...minimal, resources: { cpuRequest: '1', cpuLimit: '1000m', memoryRequest: '0.5Gi', memoryLimit: '512Mi' } })).toEqual([]);
+  });
+
   it('should list every problem at once with the key that causes it', () => {
     const p = problems({ ...minimal, namespace: 'Bad_NS', replicas: 0, drain: { windowMs: 'long' }, routing: { provider: 'haproxy' }, redis: { mode: 'external', externalCidrs: ['10.0.0.0'] }, typo: 1 }, ['apiKeys']);
     expect(p).toEqual(

@@ -99,6 +99,11 @@ describe('Dockerfile', () => {
     expect(ops(runtime, 'STOPSIGNAL').map((s) => s.args)).toEqual(['SIGTERM']);
   });
 
+  it('should set NODE_ENV=production, which makes a start without ENGINE and Redis a configuration error (fail closed)', () => {
+    expect(ops(runtime, 'ENV').map((e) => e.args).join(' ')).toMatch(/(^|\s)NODE_ENV=production(\s|$)/);
+    expect(ops(runtime, 'ENV').map((e) => e.args).join(' ')).not.toMatch(/(^|\s)ENGINE=/);
+  });
+
   it('should expose the public, server API and metrics ports the chart and the app use', () => {
     expect(ops(runtime, 'EXPOSE').flatMap((e) => e.args.split(/\s+/))).toEqual(['3000', '3001', '9464']);
   });

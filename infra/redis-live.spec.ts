@@ -4,7 +4,7 @@
  * REDIS_URL, and the redis_exporter sidecar's environment. Only paths and ports are mapped.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
@@ -96,17 +96,27 @@ describe('standalone Redis run from the program\'s own definition', () => {
     await new Promise<void>((resolve, reject) => execFile(sh, [flag, mapped], (err) => (err ? reject(err) : resolve())));
   });
 
-  it('should serve redis_up 1 from the redis_exporter sidecar', async () => {
+  it('should serve redis_up 1 from the redis_exporter sidecar, its password read from a mounted file', async () => {
+    // The sidecar gets no secret through its environment either: only plain values and a file path.
+    expect(exporter.env.every((e: Dict) => typeof e.value === 'string' && !e.value.includes(PASSWORD))).toBe(true);
     const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
-    for (const e of exporter.env) env[e.name] = e.value ?? files[e.valueFrom.secretKeyRef.key];
+    for (const e of exporter.env) env[e.name] = mapPaths(e.value);
     env.REDIS_ADDR = env.REDIS_ADDR.replace(':6379', `:${redisPort}`);
+    const mount = exporter.volumeMounts.find((m: Dict) => m.name === 'auth');
+    expect(env.REDIS_PASSWORD_FILE.startsWith(mapPaths(mount.mountPath))).toBe(true);
+    // The file names the scrape address: map its port as the address's.
+    chmodSync(env.REDIS_PASSWORD_FILE, 0o600);
+    writeFileSync(env.REDIS_PASSWORD_FILE, readFileSync(env.REDIS_PASSWORD_FILE, 'utf8').replace(':6379', `:${redisPort}`));
     const metricsPort = await freePort();
-    procs.push(spawn('prometheus-redis-exporter', ['--web.listen-address', `127.0.0.1:${metricsPort}`], { env, stdio: 'ignore' }));
+    const proc = spawn('prometheus-redis-exporter', ['--web.listen-address', `127.0.0.1:${metricsPort}`], { env, stdio: 'ignore' });
+    procs.push(proc);
     const body = await until('redis_up 1', async () => {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       return /^redis_up 1$/m.test(text) ? text : undefined;
     });
     expect(body).toMatch(/^redis_memory_max_bytes \d/m);
+    expect(readFileSync(`/proc/${proc.pid}/environ`, 'utf8')).not.toContain(PASSWORD);
+    expect(readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8')).not.toContain(PASSWORD);
   });
 
   it('should add the exporter ServiceMonitor, the Prometheus peer and the drain-blocking PDB when asked', async () => {

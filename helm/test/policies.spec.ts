@@ -103,6 +103,17 @@ describe('deployment policies', () => {
     for (const m of ['no memory limit', 'may run as root', 'writable root filesystem', 'privilege escalation', 'capabilities']) expect(v).toContain(m);
   });
 
+  it('should flag a request above its limit, which the API server refuses', () => {
+    const objs = fixture();
+    container(objs).resources = { requests: { cpu: '1500m', memory: '256Mi' }, limits: { cpu: '1', memory: '0.125Gi' } };
+    expect(hardeningViolations(objs)).toEqual([
+      'Deployment/gw: container gateway requests cpu 1500m above its limit 1',
+      'Deployment/gw: container gateway requests memory 256Mi above its limit 0.125Gi',
+    ]);
+    container(objs).resources = { requests: { cpu: '500m', memory: '128Mi' }, limits: { cpu: '1', memory: '134217728' } };
+    expect(hardeningViolations(objs)).toEqual([]);
+  });
+
   it('should flag secrets in ConfigMaps and literal secret env values', () => {
     const objs = fixture();
     objs[0].data.REDIS_URL = 'redis://:hunter22@redis:6379';

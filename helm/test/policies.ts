@@ -160,6 +160,14 @@ export function probeViolations(objs: K8sObject[], app: AppEndpoints): string[] 
   return out;
 }
 
+const QUANTITY_SUFFIX: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** A Kubernetes resource quantity ("500m", "1", "256Mi", "0.5Gi") as a number; NaN when unreadable. */
+export function quantity(q: unknown): number {
+  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(q));
+  return m ? Number(m[1]) * QUANTITY_SUFFIX[m[2] ?? ''] : NaN;
+}
+
 /** Every container: resources, non-root, read-only root filesystem, no privilege escalation, no capabilities. */
 export function hardeningViolations(objs: K8sObject[]): string[] {
   const out: string[] = [];
@@ -170,6 +178,11 @@ export function hardeningViolations(objs: K8sObject[]): string[] {
       const where = `${objectRef(w)}: container ${c.name}`;
       if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) out.push(`${where} has no cpu and memory requests`);
       if (!c.resources?.limits?.memory) out.push(`${where} has no memory limit`);
+      for (const r of ['cpu', 'memory']) {
+        const [req, lim] = [c.resources?.requests?.[r], c.resources?.limits?.[r]];
+        // The API server refuses a pod whose request exceeds its limit.
+        if (req !== undefined && lim !== undefined && quantity(req) > quantity(lim)) out.push(`${where} requests ${r} ${req} above its limit ${lim}`);
+      }
       if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) out.push(`${where} may run as root (runAsNonRoot is not true)`);
       if ((sc.runAsUser ?? pod.runAsUser) === 0) out.push(`${where} runs as uid 0`);
       if (sc.readOnlyRootFilesystem !== true) out.push(`${where} has a writable root filesystem`);
@@ -293,10 +306,14 @@ export function routingViolations(objs: K8sObject[], polling: boolean, minTimeou
 
 /**
  * Only Socket.IO is public: every Ingress path and HTTPRoute match is the /socket.io/ prefix and
- * reaches the Service's `http` port, never the server API or metrics ports.
+ * reaches the Service's `http` port, never the server API or metrics ports; a Service reachable
+ * from outside the cluster (NodePort, LoadBalancer) carries only the `http` port.
  */
 export function publicSurfaceViolations(objs: K8sObject[], publicPath = '/socket.io/'): string[] {
   const out: string[] = [];
+  for (const svc of objs.filter((o) => o.kind === 'Service' && ((o.spec as Dict).type ?? 'ClusterIP') !== 'ClusterIP')) {
+    for (const p of (svc.spec as Dict).ports ?? []) if (p.name !== 'http') out.push(`${objectRef(svc)}: type ${(svc.spec as Dict).type} exposes port ${p.name} outside the cluster; only http may be public`);
+  }
   const httpPort = (name: string) => ((objs.find((o) => o.kind === 'Service' && o.metadata.name === name)?.spec as Dict)?.ports ?? []).find((p: Dict) => p.name === 'http');
   const check = (o: K8sObject, path: string | undefined, service: string, port: unknown) => {
     if (path !== publicPath) out.push(`${objectRef(o)}: routes ${path} publicly; only ${publicPath} may be public`);

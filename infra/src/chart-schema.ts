@@ -21,8 +21,11 @@ export function chartValueProblems(values: ChartValues): string[] {
   const validate = ajv.compile(JSON.parse(readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8')));
   const defaults = parse(readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as ChartValues;
   if (validate(mergeValues(defaults, values))) return [];
-  return (validate.errors ?? []).map((e) => {
-    const at = `values${e.instancePath.replace(/\//g, '.')}`;
+  // A bad property name is reported twice (the inner check, then propertyNames): keep the inner one, named.
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames');
+  return errors.map((e) => {
+    const at = `values${e.instancePath.replace(/\//g, '.')}${e.propertyName ? `.${e.propertyName}` : ''}`;
+    if (e.propertyName && e.keyword === 'not') return `${at}: the chart sets this variable itself (from its own value) or reads it from the Secret (helm/socket-gateway/values.schema.json)`;
     const extra = e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : '';
     return `${at} ${e.message}${extra} (helm/socket-gateway/values.schema.json)`;
   });

@@ -181,6 +181,12 @@ class Checker {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/;
+const QUANTITY_FACTOR: Record<string, number> = { '': 1, m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+/** A QUANTITY as a number, to compare a request with its limit. */
+function quantityValue(q: string): number {
+  const m = /^([0-9.]+)(m|Ki|Mi|Gi|Ti)?$/.exec(q);
+  return m ? Number(m[1]) * QUANTITY_FACTOR[m[2] ?? ''] : NaN;
+}
 const URL_RE = /^https?:\/\/\S+$/;
 const CIDR = /^[0-9a-fA-F.:]+\/[0-9]{1,3}$/;
 const ORIGIN = /^https?:\/\/[^/\s]+$/;
@@ -312,6 +318,10 @@ export function parseStackConfig(raw: Raw, secretsSet: readonly string[]): Stack
   if (config.routing.provider !== 'none' && !config.host) c.problems.push(`host is required with routing.provider ${config.routing.provider}`);
   if (config.routing.provider === 'gateway-api' && !config.routing.gatewayName) c.problems.push('routing.gatewayName is required with routing.provider gateway-api');
   if (config.tls.enabled && config.routing.provider.startsWith('ingress-') && !config.tls.secretName) c.problems.push('tls.secretName is required for TLS on an Ingress');
+  for (const [req, lim] of [['cpuRequest', 'cpuLimit'], ['memoryRequest', 'memoryLimit']] as const) {
+    const r = config.resources;
+    if (quantityValue(r[req]) > quantityValue(r[lim])) c.problems.push(`resources.${req} ${r[req]} is above resources.${lim} ${r[lim]}`);
+  }
   if (config.autoscaling.minReplicas > config.autoscaling.maxReplicas) c.problems.push('autoscaling.minReplicas must not exceed autoscaling.maxReplicas');
   const has = (k: SecretKey) => secretsSet.includes(k);
   if (!has('jwtSecret') && !config.auth.jwksUrl) c.problems.push('set the secret jwtSecret (HS256) or auth.jwksUrl (RS256/ES256)');

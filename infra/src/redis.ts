@@ -24,17 +24,33 @@ export interface StandaloneRedisArgs {
 
 const REDIS_UID = 999; // the `redis` user of the official image
 const AUTH_DIR = '/etc/redis/auth';
+const EXPORTER_PASSWORDS = 'exporter-passwords.json';
+const EXPORTER_REDIS_ADDR = `redis://127.0.0.1:${REDIS_PORT}`;
+
+function memoryBytes(memoryLimit: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(memoryLimit);
+  if (!m) throw new Error(`memory limit ${memoryLimit} is not in Mi or Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2);
+}
 
 /** maxmemory for a memory limit: 80% leaves room for AOF rewrites, buffers and fragmentation. */
 export function maxmemoryBytes(memoryLimit: string): number {
-  const m = /^(\d+)(Mi|Gi)$/.exec(memoryLimit);
-  if (!m) throw new Error(`memory limit ${memoryLimit} is not in Mi or Gi`);
-  return Math.floor(Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2) * 0.8);
+  return Math.floor(memoryBytes(memoryLimit) * 0.8);
+}
+
+/** 256Mi, or the limit when that is smaller: the API server refuses a request above the limit. */
+export function memoryRequest(memoryLimit: string): string {
+  return memoryBytes(memoryLimit) < 256 * 1024 ** 2 ? memoryLimit : '256Mi';
 }
 
 /** A redis.conf fragment holding only the password, as a quoted string (any character survives). */
 export function authConf(password: string): string {
   return `requirepass "${password.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"\n`;
+}
+
+/** redis_exporter's password file: a JSON map from the address it scrapes to that address's password. */
+export function exporterPasswords(password: string): string {
+  return JSON.stringify({ [EXPORTER_REDIS_ADDR]: password });
 }
 
 /** redis:// URL of the standalone Redis; the password is URL-encoded (base64 ones contain / and +). */
@@ -60,7 +76,7 @@ export class StandaloneRedis extends pulumi.ComponentResource {
     const password = pulumi.secret(args.password);
     const secret = new k8s.core.v1.Secret(
       `${name}-password`,
-      { metadata, type: 'Opaque', stringData: { REDIS_PASSWORD: password, 'auth.conf': password.apply(authConf) } },
+      { metadata, type: 'Opaque', stringData: { REDIS_PASSWORD: password, 'auth.conf': password.apply(authConf), [EXPORTER_PASSWORDS]: password.apply(exporterPasswords) } },
       { parent: this, additionalSecretOutputs: ['data', 'stringData'] },
     );
 
@@ -127,7 +143,7 @@ export class StandaloneRedis extends pulumi.ComponentResource {
                   startupProbe: { ...ping, periodSeconds: 2, failureThreshold: 60 },
                   livenessProbe: { ...ping, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
                   readinessProbe: { ...ping, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-                  resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: args.memoryLimit } },
+                  resources: { requests: { cpu: '100m', memory: memoryRequest(args.memoryLimit) }, limits: { memory: args.memoryLimit } },
                   securityContext: hardened,
                   volumeMounts: [
                     { name: 'data', mountPath: '/data' },
@@ -137,10 +153,12 @@ export class StandaloneRedis extends pulumi.ComponentResource {
                 {
                   name: 'redis-exporter',
                   image: REDIS_EXPORTER_IMAGE,
+                  // The password comes from the same mounted Secret as redis-server's, not the environment.
                   env: [
-                    { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
-                    { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: secret.metadata.name, key: 'REDIS_PASSWORD' } } },
+                    { name: 'REDIS_ADDR', value: EXPORTER_REDIS_ADDR },
+                    { name: 'REDIS_PASSWORD_FILE', value: `${AUTH_DIR}/${EXPORTER_PASSWORDS}` },
                   ],
+                  volumeMounts: [{ name: 'auth', mountPath: AUTH_DIR, readOnly: true }],
                   ports: [{ name: 'metrics', containerPort: REDIS_EXPORTER_PORT, protocol: 'TCP' }],
                   readinessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 10 },
                   resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '64Mi' } },
@@ -151,7 +169,7 @@ export class StandaloneRedis extends pulumi.ComponentResource {
                 { name: 'data', persistentVolumeClaim: { claimName: pvc.metadata.name } },
                 {
                   name: 'auth',
-                  secret: { secretName: secret.metadata.name, defaultMode: 0o440, items: [{ key: 'auth.conf', path: 'auth.conf' }, { key: 'REDIS_PASSWORD', path: 'password' }] },
+                  secret: { secretName: secret.metadata.name, defaultMode: 0o440, items: [{ key: 'auth.conf', path: 'auth.conf' }, { key: 'REDIS_PASSWORD', path: 'password' }, { key: EXPORTER_PASSWORDS, path: EXPORTER_PASSWORDS }] },
                 },
               ],
             },

@@ -37,7 +37,8 @@ export async function runProgram(
   resources: RecordedResource[] = [],
 ): Promise<{ resources: RecordedResource[]; outputs: Record<string, { value: unknown; secret: boolean }> }> {
   const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...stackConfig(stack), ...overrides, ...secrets })) config[`socket-gateway:${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  // An override of undefined removes that key of the stack file.
+  for (const [k, v] of Object.entries({ ...stackConfig(stack), ...overrides, ...secrets })) if (v !== undefined) config[`socket-gateway:${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(config, Object.keys(secrets).map((k) => `socket-gateway:${k}`));
 
   const protectedNames = new Set<string>();

@@ -23,7 +23,17 @@ const API_KEY = 'documented-commands-api-key-0123';
 /** What a reader types for each placeholder the docs use. */
 const PLACEHOLDERS: Record<string, string> = { '<userId>': 'doc-user', '<jti>': 'doc-jti', '<cidr>': '192.0.2.0/24', '<job>': 'history-trim', '<key>': API_KEY };
 
-const documented = unique([...notesCommands(), ...notesCommands('gateway-api-standalone-redis.yaml'), ...notesCommands('ingress-traefik-external-redis.yaml'), ...runbookCommands(), ...readmeCommands()]);
+/** The chart installed under another release name and namespace: NOTES must name that install's objects. */
+const OTHER_INSTALL = { release: 'rt-prod', namespace: 'realtime' };
+const documented = unique([
+  ...notesCommands(),
+  ...notesCommands('gateway-api-standalone-redis.yaml'),
+  ...notesCommands('ingress-traefik-external-redis.yaml'),
+  ...notesCommands(undefined, OTHER_INSTALL),
+  ...notesCommands('ingress-traefik-external-redis.yaml', OTHER_INSTALL),
+  ...runbookCommands(),
+  ...readmeCommands(),
+]);
 // A connection reset disconnects the gateway's sockets for a while: run those last.
 const ordered = [...documented].sort((a, b) => Number(/connection-reset/.test(a.command) && !/dry-run/.test(a.command)) - Number(/connection-reset/.test(b.command) && !/dry-run/.test(b.command)));
 
@@ -64,7 +74,14 @@ describe('documented smoke and ops commands', () => {
       NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem'),
       // Inside the pod: its environment, with the ports the live gateway really listens on.
       POD_ENV: JSON.stringify({ ...podEnv, PORT: String(gw.port), API_PORT: String(gw.apiPort) }),
-      POD_EXPECT: JSON.stringify({ namespace: 'socket-gateway', deployment: 'socket-gateway', container: 'gateway', appDir: REPO_ROOT }),
+      POD_EXPECT: JSON.stringify({
+        installs: [
+          { namespace: 'socket-gateway', deployment: 'socket-gateway' },
+          { namespace: OTHER_INSTALL.namespace, deployment: `${OTHER_INSTALL.release}-socket-gateway` },
+        ],
+        container: 'gateway',
+        appDir: REPO_ROOT,
+      }),
       // Outside: what the docs ask the reader to set.
       SMOKE_TOKEN: await signToken({ sub: 'smoke:docs', channels: ['smoke-*'] }),
       GATEWAY_URL: gw.apiUrl,
@@ -112,6 +129,7 @@ describe('documented smoke and ops commands', () => {
     const where = documented.map((c) => c.where.split(/[ :]/)[0]);
     expect(new Set(where)).toEqual(new Set(['NOTES.txt', 'runbooks/README.md', ...where.filter((w) => w.startsWith('runbooks/') || w.includes('README'))]));
     expect(documented.filter((c) => /smoke/.test(c.command)).length).toBeGreaterThanOrEqual(4);
+    expect(documented.filter((c) => c.command.includes(`deploy/${OTHER_INSTALL.release}-socket-gateway`)).length).toBeGreaterThanOrEqual(3);
   });
 
   it.each(ordered.map((c) => [`${c.where}: ${c.command}`, c] as const))('should run %s', async (_name, c) => {

@@ -34,6 +34,11 @@ describe('public surface with API_PORT', () => {
     expect(await get(`${gw.url}/demo`)).toBe(404);
   });
 
+  it('should keep /metrics off both the public and the API port', async () => {
+    expect(await get(`${gw.url}/metrics`)).toBe(404);
+    expect(await get(`${gw.apiUrl}/metrics`, API_KEY)).toBe(404);
+  });
+
   it('should keep the health checks and Socket.IO on the public port', async () => {
     expect(await get(`${gw.url}/healthz`)).toBe(200);
     expect(await get(`${gw.url}/readyz`)).toBe(200);

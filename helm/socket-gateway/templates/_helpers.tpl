@@ -48,6 +48,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The Service carrying the api and metrics ports: the main one unless that one is exposed outside the cluster. */}}
+{{- define "socket-gateway.internalServiceName" -}}
+{{- $name := include "socket-gateway.fullname" . }}
+{{- if eq .Values.service.type "ClusterIP" }}{{ $name }}{{ else }}{{ printf "%s-internal" ($name | trunc 54 | trimSuffix "-") }}{{ end }}
+{{- end }}
+
 {{- define "socket-gateway.configMapName" -}}
 {{- printf "%s-config" (include "socket-gateway.fullname" .) }}
 {{- end }}
@@ -121,6 +127,9 @@ standard-channel CRDs, ignored by some implementations): WebSocket needs none.
 {{- end }}
 {{- if and (eq .Values.config.engine "memory") (or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
 {{- fail "config.engine=memory keeps state inside one pod: set replicaCount=1 and autoscaling.enabled=false, or use config.engine=redis" }}
+{{- end }}
+{{- if and (eq .Values.config.engine "memory") (ne .Values.config.redisTopology.mode "standalone") }}
+{{- fail (printf "config.engine=memory runs without Redis: leave config.redisTopology.mode at standalone (it is %s), or use config.engine=redis" .Values.config.redisTopology.mode) }}
 {{- end }}
 {{- if and (eq .Values.routing.cookieSameSite "None") (not .Values.routing.tls.enabled) (ne .Values.routing.provider "none") }}
 {{- fail "routing.cookieSameSite=None needs routing.tls.enabled: browsers drop SameSite=None cookies that are not Secure" }}

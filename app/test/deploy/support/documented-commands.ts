@@ -22,14 +22,14 @@ const isCommand = (c: string) => TOOL.test(c.replace(/^([A-Z_]+=\S+ )+/, '')) &&
  * NOTES.txt as `helm install` prints it. helm template leaves NOTES out, so a copy of the chart
  * renders the same file through `tpl` into a ConfigMap that helm template does print.
  */
-export function renderedNotes(valuesFiles: string[] = []): string {
+export function renderedNotes(valuesFiles: string[] = [], release = 'socket-gateway', namespace = 'socket-gateway'): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sg-notes-'));
   try {
     const chart = path.join(dir, 'socket-gateway');
     cpSync(CHART_DIR, chart, { recursive: true, dereference: true });
     cpSync(path.join(chart, 'templates/NOTES.txt'), path.join(chart, 'notes-source.txt'));
     writeFileSync(path.join(chart, 'templates/zz-notes.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "notes-source.txt") . | toJson }}\n');
-    const args = ['template', 'socket-gateway', chart, '-n', 'socket-gateway', '--show-only', 'templates/zz-notes.yaml', ...valuesFiles.flatMap((f) => ['-f', f])];
+    const args = ['template', release, chart, '-n', namespace, '--show-only', 'templates/zz-notes.yaml', ...valuesFiles.flatMap((f) => ['-f', f])];
     const out = execFileSync(helmBinary(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return (parse(out) as { data: { notes: string } }).data.notes;
   } finally {
@@ -37,13 +37,20 @@ export function renderedNotes(valuesFiles: string[] = []): string {
   }
 }
 
-export function notesCommands(valuesFile?: string): DocumentedCommand[] {
-  const notes = renderedNotes(valuesFile ? [path.join(CHART_DIR, 'ci', valuesFile)] : []);
+/** Release and namespace the chart is installed as; the docs' own names unless given. */
+export interface Install {
+  release: string;
+  namespace: string;
+}
+
+export function notesCommands(valuesFile?: string, install: Install = { release: 'socket-gateway', namespace: 'socket-gateway' }): DocumentedCommand[] {
+  const notes = renderedNotes(valuesFile ? [path.join(CHART_DIR, 'ci', valuesFile)] : [], install.release, install.namespace);
+  const as = install.release === 'socket-gateway' && install.namespace === 'socket-gateway' ? '' : `, release ${install.release} in ${install.namespace}`;
   return notes
     .split('\n')
     .map((l) => l.trim())
     .filter(isCommand)
-    .map((command) => ({ where: `NOTES.txt (${valuesFile ?? 'defaults'})`, command }));
+    .map((command) => ({ where: `NOTES.txt (${valuesFile ?? 'defaults'}${as})`, command }));
 }
 
 /** Commands in backtick code spans of every runbook page. */

@@ -6,14 +6,16 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const [flagN, namespace, verb, target, ...rest] = process.argv.slice(2);
+// POD_EXPECT: the container and checkout, and every install (namespace + Deployment) that exists.
 const expected = JSON.parse(process.env.POD_EXPECT);
 const fail = (msg) => {
   process.stderr.write(`kubectl shim: ${msg}: kubectl ${process.argv.slice(2).join(' ')}\n`);
   process.exit(3);
 };
 if (flagN !== '-n' || verb !== 'exec') fail('only `kubectl -n <namespace> exec ...` is supported');
-if (namespace !== expected.namespace) fail(`namespace ${namespace} is not ${expected.namespace}`);
-if (target !== `deploy/${expected.deployment}`) fail(`target ${target} is not deploy/${expected.deployment}`);
+const installs = expected.installs.filter((i) => i.namespace === namespace);
+if (installs.length === 0) fail(`namespace ${namespace} is not one of ${expected.installs.map((i) => i.namespace).join(', ')}`);
+if (!installs.some((i) => target === `deploy/${i.deployment}`)) fail(`target ${target} is not ${installs.map((i) => `deploy/${i.deployment}`).join(' or ')}`);
 let args = rest;
 if (args[0] === '-c') {
   if (args[1] !== expected.container) fail(`container ${args[1]} is not ${expected.container}`);
