@@ -4,6 +4,7 @@ import { createElement, StrictMode, type ReactNode } from 'react';
 import { GatewayClient, type ChannelJoinResult, type GatewayClientOptions } from '@socket-gateway/client';
 import { GatewayProvider, useChannel, useConnectionState, usePendingMessages, usePresence, useTyping } from '@socket-gateway/react';
 import { startTestGateway } from '../support/gateway';
+import { TcpBalancer } from '../support/tcp-balancer';
 import { signToken } from '../support/tokens';
 
 /** The React bindings with React Testing Library, against a real gateway (real sockets, real acks). */
@@ -102,6 +103,43 @@ describe('@socket-gateway/react', () => {
     await waitFor(() => expect(result.current.members).toEqual(['alice']));
     expect(result.current.status).toBe('subscribed');
   });
+
+  it('should report a gap and drop the old sequence when the channel comes back in a new epoch', async () => {
+    const ch = room();
+    // A proxy in front, so the clients reconnect to a second gateway (memory engine: new epoch) at the same address.
+    const first = await startTestGateway({ RATE_LIMIT_CONNECT_PER_IP: '1000' });
+    const lb = await TcpBalancer.start([{ name: 'first', port: first.port }]);
+    let second: Awaited<ReturnType<typeof startTestGateway>> | null = null;
+    try {
+      const bob = client('bob', { url: lb.url, backoff: { baseMs: 50, maxMs: 200 } });
+      await bob.connect();
+      await bob.subscribe(ch);
+      const alice = client('alice', { url: lb.url, backoff: { baseMs: 50, maxMs: 200 } });
+      const { result } = renderHook(() => useChannel(ch), { wrapper: wrapper(alice) });
+      await waitFor(() => expect(result.current.status).toBe('subscribed'));
+      for (const text of ['one', 'two']) await bob.send(ch, text);
+      await waitFor(() => expect(result.current.messages.map((m) => m.content)).toEqual(['one', 'two']));
+      expect(result.current.gap).toBeNull();
+      const before = alice.subscription(ch)!;
+
+      second = await startTestGateway({ RATE_LIMIT_CONNECT_PER_IP: '1000' });
+      lb.add({ name: 'second', port: second.port });
+      await first.close();
+      await waitFor(() => expect(result.current.gap).toMatchObject({ channelId: ch, reason: 'epoch_changed', lastSeenSeq: 2, previousEpoch: before.epoch }), { timeout: 20_000 });
+      expect(result.current.gap!.epoch).not.toBe(before.epoch);
+      await waitFor(() => expect(result.current.status).toBe('subscribed'), { timeout: 10_000 });
+      expect(result.current.messages).toEqual([]);
+
+      await waitFor(() => expect(bob.subscription(ch)?.state).toBe('subscribed'), { timeout: 10_000 });
+      await bob.send(ch, 'first of the new epoch');
+      await waitFor(() => expect(result.current.messages.map((m) => [m.seq, m.content])).toEqual([[1, 'first of the new epoch']]));
+    } finally {
+      while (clients.length) clients.pop()!.close();
+      await lb.close();
+      await first.close();
+      await second?.close();
+    }
+  }, 60_000);
 
   it('should follow presence and typing of other users', async () => {
     const ch = room();
