@@ -171,6 +171,32 @@ describe('@socket-gateway/react', () => {
     await waitFor(() => expect(seen).toEqual(['alice']));
   });
 
+  it('should show a user\'s presence once they share a channel, whoever of the two joins it second', async () => {
+    const [ch1, ch2] = [room(), room()];
+    // Users of their own: a status set in another test would stay (the gateway keeps a user's chosen status).
+    const bea = client('bea');
+    await bea.connect();
+    await bea.subscribe(ch1);
+    const cyd = client('cyd');
+    await cyd.connect();
+    const alice = client('alice');
+    const { result } = renderHook(() => usePresence(['bea', 'cyd']), { wrapper: wrapper(alice) });
+    // Presence is private to co-members: both online, but alice shares no channel with either yet.
+    const hidden = (userId: string) => ({ userId, status: 'offline', lastSeen: null });
+    await waitFor(() => expect(result.current).toEqual({ bea: hidden('bea'), cyd: hidden('cyd') }));
+
+    // alice joins bea's channel: her status shows without her changing it.
+    await alice.subscribe(ch1);
+    await waitFor(() => expect(result.current.bea?.status).toBe('online'));
+    expect(result.current.cyd).toEqual(hidden('cyd'));
+
+    // cyd joins a channel alice is in: the same, the other way round.
+    await alice.subscribe(ch2);
+    await cyd.subscribe(ch2);
+    await waitFor(() => expect(result.current.cyd?.status).toBe('online'));
+    expect(result.current.bea?.status).toBe('online');
+  });
+
   it('should leave the channel when the last component using it unmounts', async () => {
     const ch = room();
     const alice = client('alice');
