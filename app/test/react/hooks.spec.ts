@@ -4,6 +4,7 @@ import { createElement, StrictMode, type ReactNode } from 'react';
 import { GatewayClient, type ChannelJoinResult, type GatewayClientOptions } from '@socket-gateway/client';
 import { GatewayProvider, useChannel, useConnectionState, usePendingMessages, usePresence, useTyping } from '@socket-gateway/react';
 import { startTestGateway } from '../support/gateway';
+import { until } from '../support/clients';
 import { TcpBalancer } from '../support/tcp-balancer';
 import { signToken } from '../support/tokens';
 
@@ -195,6 +196,41 @@ describe('@socket-gateway/react', () => {
     await cyd.subscribe(ch2);
     await waitFor(() => expect(result.current.cyd?.status).toBe('online'));
     expect(result.current.bea?.status).toBe('online');
+  });
+
+  it('should read presence one request at a time, not once per channel, when a reconnect rejoins many channels', async () => {
+    // A user of its own: joins of new channels are rate-limited per user (RATE_LIMIT_CHANNEL_JOIN, 10 a minute).
+    const channels = Array.from({ length: 6 }, () => room());
+    const eve = client('eve');
+    // Counts the hook's reads on the real client (the instance's own method, wrapped; nothing faked).
+    const read = eve.getPresence.bind(eve);
+    const reads = { calls: 0, running: 0, maxRunning: 0 };
+    eve.getPresence = async (query) => {
+      reads.calls++;
+      reads.maxRunning = Math.max(reads.maxRunning, ++reads.running);
+      try {
+        return await read(query);
+      } finally {
+        reads.running--;
+      }
+    };
+    await eve.connect();
+    for (const ch of channels) await eve.subscribe(ch);
+    const { result } = renderHook(() => usePresence(['dee']), { wrapper: wrapper(eve) });
+    await waitFor(() => expect(result.current.dee?.status).toBe('offline'));
+    await until(() => reads.running === 0, 5000, 'first read done');
+
+    let rejoined = 0;
+    eve.on('subscribed', () => rejoined++);
+    const before = reads.calls;
+    eve.disconnect();
+    await eve.connect();
+    // Settled: every channel joined again and no read running (until() polls between tasks, when a follow-up read has already started).
+    await until(() => rejoined === channels.length && reads.running === 0, 10_000, 'rejoined and read');
+    expect(reads.maxRunning).toBe(1);
+    // The connection's read, then at most one more for the rejoins that came meanwhile (and one if some came later).
+    expect(reads.calls - before).toBeGreaterThanOrEqual(1);
+    expect(reads.calls - before).toBeLessThanOrEqual(3);
   });
 
   it('should leave the channel when the last component using it unmounts', async () => {
