@@ -81,4 +81,4 @@ lint: install ## type-check everything
 	$(NODE) $(BIN)/tsc -p tsconfig.json --noEmit
 
 clean: ## remove build output and local tool downloads
-	rm -rf dist tmp
+	rm -rf dist tmp app/client/dist app/react/dist

@@ -6,10 +6,12 @@
  *   dist/sdk/gateway-client.js  the client SDK with socket.io-client, as the global `SocketGateway` (IIFE)
  *   dist/sdk/demo-app.js        the demo page: a React app on @socket-gateway/react
  * Usage: node scripts/build-sdk-bundle.js   (part of `npm run build` and `make build`)
+ *        node scripts/build-sdk-bundle.js --packages client[,react]   (the packages' `prepack`:
+ *        `npm pack` and `npm publish` in app/client or app/react build what they pack)
  */
 const { build } = require('esbuild');
 const { execFileSync } = require('node:child_process');
-const { mkdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { basename, join, relative } = require('node:path');
 
 const root = join(__dirname, '..');
@@ -37,9 +39,25 @@ function writeAtomically(files) {
   }
 }
 
+/** Every file under `dir`, as absolute paths. */
+function listFiles(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+/**
+ * Rebuilds a package's dist/ in place: every file replaced by a rename, then what the build did
+ * not write removed. Never an empty or half-written dist/ for a test or bundler reading it meanwhile,
+ * and nothing left over from an older build for `npm pack` to ship.
+ */
 async function buildPackage(p) {
   const dist = join(root, p.dir, 'dist');
-  rmSync(dist, { recursive: true, force: true });
+  const written = new Set();
   for (const [format, ext] of [['esm', 'mjs'], ['cjs', 'cjs']]) {
     const result = await build({
       absWorkingDir: root,
@@ -56,9 +74,25 @@ async function buildPackage(p) {
       logLevel: 'warning',
     });
     writeAtomically(result.outputFiles);
+    for (const f of result.outputFiles) written.add(f.path);
   }
-  execFileSync(process.execPath, [tsc, '-p', join(root, p.dir, 'tsconfig.types.json')], { stdio: 'inherit', cwd: root });
-  process.stdout.write(`built ${relative(root, dist)}/ (index.mjs, index.cjs, types/)\n`);
+  // The declarations go to a scratch folder beside dist/ (same file system), then move in one rename each.
+  const scratch = join(root, p.dir, `.types.${process.pid}.tmp`);
+  rmSync(scratch, { recursive: true, force: true });
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(root, p.dir, 'tsconfig.types.json'), '--outDir', scratch], { stdio: 'inherit', cwd: root });
+    for (const file of listFiles(scratch)) {
+      const target = join(dist, 'types', relative(scratch, file));
+      mkdirSync(join(target, '..'), { recursive: true });
+      renameSync(file, target);
+      written.add(target);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  for (const file of listFiles(dist)) if (!written.has(file)) rmSync(file, { force: true });
+  // stderr: under `npm pack --json` stdout carries the JSON.
+  process.stderr.write(`built ${relative(root, dist)}/ (index.mjs, index.cjs, types/)\n`);
 }
 
 async function buildBundle(b) {
@@ -84,10 +118,23 @@ async function buildBundle(b) {
   process.stdout.write(`built dist/sdk/${basename(main.path)} (${(main.contents.length / 1024).toFixed(1)} KiB)\n`);
 }
 
+/** `--packages client,react`: only those packages (in build order), no browser bundles. */
+function selection(argv) {
+  const i = argv.indexOf('--packages');
+  if (i === -1) return { packages, bundles };
+  const names = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = names.filter((n) => !packages.some((p) => p.dir === `app/${n}`));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(`--packages takes a comma-separated list of ${packages.map((p) => basename(p.dir)).join(', ')}; got "${argv[i + 1] ?? ''}"`);
+  }
+  return { packages: packages.filter((p) => names.includes(basename(p.dir))), bundles: [] };
+}
+
 async function main() {
+  const chosen = selection(process.argv.slice(2));
   // In order: the react package's types and the demo resolve @socket-gateway/* to the built packages.
-  for (const p of packages) await buildPackage(p);
-  for (const b of bundles) await buildBundle(b);
+  for (const p of chosen.packages) await buildPackage(p);
+  for (const b of chosen.bundles) await buildBundle(b);
 }
 
 main().catch((err) => {

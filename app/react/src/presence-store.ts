@@ -14,6 +14,8 @@ export type PresenceMap = Readonly<Record<string, PresenceEntry>>;
 export class PresenceStore extends ExternalStore<PresenceMap> {
   readonly shared = new Shared(() => this.start(), () => this.stop());
   private offs: Array<() => void> = [];
+  private fetching = false;
+  private again = false;
 
   constructor(private readonly client: GatewayClient, private readonly query: PresenceQuery, private readonly feed: Shared) {
     super({});
@@ -22,7 +24,7 @@ export class PresenceStore extends ExternalStore<PresenceMap> {
   private start(): void {
     const client = this.client;
     this.feed.acquire();
-    const refetch = () => void this.fetch();
+    const refetch = () => this.refresh();
     const channelId = typeof this.query === 'string' ? this.query : null;
     this.offs = [
       client.on('connection:ready', refetch),
@@ -32,14 +34,41 @@ export class PresenceStore extends ExternalStore<PresenceMap> {
         this.set({ ...this.value, [e.userId]: e });
       }),
     ];
-    // A channel's member list changes: read the newcomers' presence too.
-    if (channelId !== null) this.offs.push(client.on('channel:member_joined', (e) => e.channelId === channelId && refetch()));
+    if (channelId !== null) {
+      // A channel's member list changes: read the newcomers' presence too.
+      this.offs.push(client.on('channel:member_joined', (e) => e.channelId === channelId && refetch()));
+    } else {
+      // The gateway shows a user's presence only to those who share a channel with them: read again
+      // when the user joins a channel, or one of the users joins a channel the user is in.
+      this.offs.push(client.on('subscribed', refetch));
+      this.offs.push(client.on('channel:member_joined', (e) => this.query.includes(e.userId) && refetch()));
+    }
     if (client.state === 'connected') refetch();
   }
 
   private stop(): void {
     for (const off of this.offs.splice(0)) off();
     this.feed.release();
+  }
+
+  /**
+   * One `presence:get` at a time, and at most one more after it for every reason that came up
+   * meanwhile: a reconnect rejoining many channels reads presence twice, not once per channel
+   * (`presence:get` is rate-limited per user).
+   */
+  private refresh(): void {
+    if (this.fetching) {
+      this.again = true;
+      return;
+    }
+    this.fetching = true;
+    void this.fetch().finally(() => {
+      this.fetching = false;
+      if (this.again) {
+        this.again = false;
+        this.refresh();
+      }
+    });
   }
 
   private async fetch(): Promise<void> {

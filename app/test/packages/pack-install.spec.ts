@@ -7,9 +7,18 @@ import { startTestGateway } from '../support/gateway';
 import { signToken } from '../support/tokens';
 
 const run = promisify(execFile);
+const STALE = 'stale-from-an-older-build.js';
 const ROOT = join(__dirname, '..', '..', '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
+
+/** The commands of the client README's "Install" block that make and install the tarballs, one a line. */
+function installBlock(): string[] {
+  const readme = readFileSync(join(ROOT, 'app', 'client', 'README.md'), 'utf8');
+  const block = readme.match(/```sh\n(make install[^`]*npm pack[^`]*)```/);
+  if (!block) throw new Error('app/client/README.md has no sh block with make install and npm pack');
+  return block[1].split('\n').map((l) => l.trim()).filter(Boolean);
+}
 
 /** What an application does with the published packages, done with their `npm pack` tarballs in an empty project. */
 describe('@socket-gateway/client and @socket-gateway/react as installed packages', () => {
@@ -19,11 +28,20 @@ describe('@socket-gateway/client and @socket-gateway/react as installed packages
 
   beforeAll(async () => {
     project = mkdtempSync(join(tmpdir(), 'sg-consumer-'));
+    const readme = installBlock();
     for (const dir of ['client', 'react']) {
-      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', project], { cwd: join(ROOT, 'app', dir) });
-      const [info] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-      tarballs[dir] = { filename: info.filename, files: info.files.map((f) => f.path) };
+      // Left over from an older build: `npm pack` must build the package from its sources, not pack what lies in dist/.
+      writeFileSync(join(ROOT, 'app', dir, 'dist', STALE), 'export const stale = true;\n');
+      // The client README's line, run as written, into this project instead of /tmp.
+      const line = readme.find((l) => l.startsWith(`(cd app/${dir} && npm pack`));
+      expect(line).toBeDefined();
+      const { stdout } = await run('sh', ['-c', line!.replace(' /tmp)', ` '${project}')`)], { cwd: ROOT, timeout: 180_000 });
+      const filename = stdout.trim().split('\n').at(-1)!;
+      const { stdout: listing } = await run('tar', ['-tzf', join(project, filename)]);
+      tarballs[dir] = { filename, files: listing.trim().split('\n').map((f) => f.replace(/^package\//, '')) };
     }
+    // The README installs the tarballs the two lines made.
+    expect(readme.find((l) => l.startsWith('npm install '))).toContain(`npm install /tmp/${tarballs.client.filename} /tmp/${tarballs.react.filename}`);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     // Registry packages (socket.io-client, react and their types) come from npm's local cache when it has them.
     await run('npm', [
@@ -39,9 +57,10 @@ describe('@socket-gateway/client and @socket-gateway/react as installed packages
     if (project) rmSync(project, { recursive: true, force: true });
   });
 
-  it('should pack the builds, the types and the README, and no sources or tests', () => {
+  it('should pack the builds, the types and the README, and no sources, tests or leftovers', () => {
     for (const dir of ['client', 'react']) {
       const files = tarballs[dir].files;
+      expect(files).not.toContain(`dist/${STALE}`);
       expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.mjs', 'dist/index.cjs']));
       expect(files.some((f) => f.endsWith('index.d.ts'))).toBe(true);
       expect(files.filter((f) => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
