@@ -54,7 +54,10 @@ export class MessagesService {
   async publish(input: PublishInput, rate?: RateBudget): Promise<MessageSendResult> {
     this.broadcaster.markReceived(input.channelId, input.userId, input.clientMsgId);
     const { message, duplicate } = await this.engine.messages.append({ ...input, now: this.clock.now(), ...(rate ? { rate } : {}) });
-    if (!duplicate) this.webhooks.emit('message.created', { message });
+    if (!duplicate) {
+      this.broadcaster.deliverAppended(message);
+      this.webhooks.emit('message.created', { message });
+    }
     return { messageId: message.id, seq: message.seq, createdAt: message.createdAt, ...(duplicate ? { duplicate: true } : {}) };
   }
 

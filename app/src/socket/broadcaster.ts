@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Server, Socket } from 'socket.io';
-import type { InterServerEvents, ServerToClientEvents } from '../contracts/events';
+import type { ChatMessage, InterServerEvents, ServerToClientEvents } from '../contracts/events';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type BusEvent, type Engine } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
@@ -32,6 +32,12 @@ export class Broadcaster implements OnApplicationShutdown {
    */
   private readonly receivedAt = new Map<string, number>();
   private readonly follows: ChannelFollows;
+  /**
+   * Per followed channel, the epoch and seq of the last message emitted here: each message goes
+   * out once and in seq order, whichever way it came (the bus, or the answer to this instance's
+   * own append).
+   */
+  private readonly lastEmitted = new Map<string, { epoch: string; seq: number }>();
 
   /** Other instances exist to reach through the adapter (the in-memory adapter would only warn). */
   private readonly clustered: boolean;
@@ -43,7 +49,7 @@ export class Broadcaster implements OnApplicationShutdown {
   ) {
     this.clustered = engine.sharedAcrossInstances;
     engine.messages.subscribe((e) => this.onBus(e));
-    this.follows = new ChannelFollows(engine.messages, logger);
+    this.follows = new ChannelFollows(engine.messages, logger, (channelId) => this.lastEmitted.delete(channelId));
   }
 
   /** Timers that fire after shutdown (coalescing, batches) must not write to closed connections. */
@@ -219,22 +225,24 @@ export class Broadcaster implements OnApplicationShutdown {
     return count;
   }
 
+  /**
+   * A message appended through this instance. When it is the next in seq for its channel here, its
+   * local members get it now, without waiting for the bus round trip (the bus copy is then
+   * skipped); otherwise an earlier message is still on its way and the bus brings this one after it.
+   */
+  deliverAppended(m: ChatMessage): void {
+    const last = this.lastEmitted.get(m.channelId);
+    if (!last || last.epoch !== epochOf(m.id) || m.seq !== last.seq + 1) return;
+    this.emitNew(m);
+  }
+
   private onBus(e: BusEvent): void {
     const server = this.server;
     if (!server) return;
     try {
       if (e.kind === 'message:new') {
-        const m = e.message;
-        const targets = m.threadId ? [rooms.channel(m.channelId), rooms.thread(m.channelId, m.threadId)] : rooms.channel(m.channelId);
-        const local = server.local.to(targets);
-        const key = `${m.channelId}\u0000${m.userId}\u0000${m.clientMsgId}`;
-        const received = this.receivedAt.get(key);
-        local.emit('message:new', m);
-        if (received !== undefined) {
-          this.receivedAt.delete(key);
-          this.metrics.messageFanout.observe((performance.now() - received) / 1000);
-        }
-        this.metrics.messagesDelivered.inc(this.localAudience(targets));
+        const last = this.lastEmitted.get(e.message.channelId);
+        if (!last || last.epoch !== epochOf(e.message.id) || e.message.seq > last.seq) this.emitNew(e.message);
       } else if (e.kind === 'message:updated') {
         server.local.to(rooms.channel(e.message.channelId)).emit('message:updated', e.message);
       } else {
@@ -245,6 +253,22 @@ export class Broadcaster implements OnApplicationShutdown {
     }
   }
 
+  /** `message:new` to the channel's (and thread's) local sockets. */
+  private emitNew(m: ChatMessage): void {
+    const server = this.server;
+    if (!server) return;
+    this.lastEmitted.set(m.channelId, { epoch: epochOf(m.id), seq: m.seq });
+    const targets = m.threadId ? [rooms.channel(m.channelId), rooms.thread(m.channelId, m.threadId)] : rooms.channel(m.channelId);
+    const key = `${m.channelId}\u0000${m.userId}\u0000${m.clientMsgId}`;
+    const received = this.receivedAt.get(key);
+    server.local.to(targets).emit('message:new', m);
+    if (received !== undefined) {
+      this.receivedAt.delete(key);
+      this.metrics.messageFanout.observe((performance.now() - received) / 1000);
+    }
+    this.metrics.messagesDelivered.inc(this.localAudience(targets));
+  }
+
   /** Number of local sockets in any of the rooms (what one emit delivers here). */
   private localAudience(targets: string | string[]): number {
     const adapterRooms = this.server!.of('/').adapter.rooms;
@@ -253,4 +277,9 @@ export class Broadcaster implements OnApplicationShutdown {
     for (const t of targets) for (const id of adapterRooms.get(t) ?? []) ids.add(id);
     return ids.size;
   }
+}
+
+/** The epoch part of a message id (`m-<epoch>-<seq>`). */
+function epochOf(messageId: string): string {
+  return messageId.slice(2, messageId.lastIndexOf('-'));
 }

@@ -16,7 +16,12 @@ export class ChannelFollows {
   /** channelId → local rooms that need its events */
   private readonly rooms = new Map<string, number>();
 
-  constructor(private readonly messages: Pick<MessageLog, 'follow' | 'unfollow'>, private readonly logger: Pick<JsonLogger, 'warn'>) {}
+  constructor(
+    private readonly messages: Pick<MessageLog, 'follow' | 'unfollow'>,
+    private readonly logger: Pick<JsonLogger, 'warn'>,
+    /** Called when the instance stops following a channel (its per-channel state can go). */
+    private readonly unfollowed: (channelId: string) => void = () => undefined,
+  ) {}
 
   watch(adapter: EventEmitter): void {
     adapter.on('create-room', (room: string) => this.change(room, +1));
@@ -36,7 +41,10 @@ export class ChannelFollows {
     if (after === 0) this.rooms.delete(channelId);
     else this.rooms.set(channelId, after);
     if (before === 0 && after === 1) this.apply('follow', channelId);
-    else if (before === 1 && after === 0) this.apply('unfollow', channelId);
+    else if (before === 1 && after === 0) {
+      this.unfollowed(channelId);
+      this.apply('unfollow', channelId);
+    }
   }
 
   private apply(op: 'follow' | 'unfollow', channelId: string): void {
