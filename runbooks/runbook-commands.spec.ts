@@ -112,6 +112,8 @@ describe('runbook commands', () => {
     const kinds: Record<string, string> = {
       deploy: 'Deployment', deployment: 'Deployment', hpa: 'HorizontalPodAutoscaler', pdb: 'PodDisruptionBudget',
       configmap: 'ConfigMap', svc: 'Service', service: 'Service', servicemonitor: 'ServiceMonitor', networkpolicy: 'NetworkPolicy',
+      // A Service's Endpoints carry its name.
+      endpoints: 'Service',
     };
     const deployment = objs.find((o) => o.kind === 'Deployment')!;
     const template = (deployment.spec as any).template; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -123,7 +125,7 @@ describe('runbook commands', () => {
       (_where, text) => {
         const problems: string[] = [];
         for (const m of text.matchAll(/\b(deploy|deployment|svc|service)\/([a-z0-9-]+)/g)) if (!named(kinds[m[1]]).has(m[2])) problems.push(`no ${kinds[m[1]]} ${m[2]}`);
-        for (const m of text.matchAll(/\b(?:get|describe|patch) (hpa|pdb|configmap|servicemonitor|networkpolicy) ([a-z0-9][a-z0-9-]*)/g)) {
+        for (const m of text.matchAll(/\b(?:get|describe|patch) (hpa|pdb|configmap|servicemonitor|networkpolicy|endpoints) ([a-z0-9][a-z0-9-]*)/g)) {
           if (!named(kinds[m[1]]).has(m[2])) problems.push(`no ${kinds[m[1]]} ${m[2]}`);
         }
         if (/ -c ([a-z0-9-]+)/.test(text) && /(deploy\/socket-gateway|-l app\.kubernetes\.io\/name=socket-gateway|<pod>)/.test(text)) {
