@@ -65,8 +65,8 @@ smoke: build ## check a live gateway: make smoke URL=https://… TOKEN=…
 bench: build ## benchmark the gateway against bare Socket.IO; writes app/bench/results/ and the runbook's capacity table
 	$(NODE) node -r ./app/bench/register-ts.js app/bench/bench.cli.ts $(ARGS)
 
-e2e-prometheus: install ## dashboards and alerts against a real Prometheus (~30 s)
-	$(JEST) alerts/prometheus-e2e.spec.ts dashboards/exported-metrics.spec.ts
+e2e-prometheus: install ## dashboards and alerts against a real Prometheus and redis_exporter (~90 s)
+	$(JEST) alerts/prometheus-e2e.spec.ts dashboards/exported-metrics.spec.ts alerts/redis-topology.spec.ts alerts/redis-server-faults.spec.ts
 
 chaos: install ## fault suite: Redis outage, Redis failover (Sentinel, Cluster), SIGKILL, drain under load, flaky network (60 s), slow consumer
 	CHAOS_FLAKY_SECONDS=60 $(JEST) app/test/chaos --runInBand

@@ -52,7 +52,7 @@ describe('alertmanager.yaml inhibition in a real Alertmanager', () => {
   const find = (alerts: AmAlert[], labels: Record<string, string>) =>
     alerts.find((a) => Object.entries(labels).every(([k, v]) => a.labels[k] === v));
 
-  it('should inhibit warnings under criticals, the 6h tier under the 1h tier, and downstream alerts under RedisDown and SocketGatewayDown', async () => {
+  it('should inhibit warnings under criticals, the 6h tier under the 1h tier, and downstream alerts under RedisDown and SocketGatewayDown of their namespace', async () => {
     const prod = { namespace: 'prod', job: 'socket-gateway' };
     const sent = {
       nearLimitCritical: { alertname: 'SocketGatewayConnectionsNearLimit', severity: 'critical', pod: 'gw-a', ...prod },
@@ -89,8 +89,9 @@ describe('alertmanager.yaml inhibition in a real Alertmanager', () => {
       redisEvicting: 'active',
     });
 
-    // With no gateway up anywhere, everything gateway-side is quiet except Redis's own alerts.
-    await am.post([{ alertname: 'SocketGatewayDown', severity: 'critical', job: 'socket-gateway' }]);
+    // With no gateway up in prod, prod's gateway-side alerts are quiet except Redis's own; another
+    // namespace's are a different incident.
+    await am.post([{ alertname: 'SocketGatewayDown', severity: 'critical', job: 'socket-gateway', namespace: 'prod' }]);
     const deadline2 = Date.now() + 15_000;
     do {
       alerts = await am.alerts();
@@ -98,8 +99,37 @@ describe('alertmanager.yaml inhibition in a real Alertmanager', () => {
       await new Promise((r) => setTimeout(r, 100));
     } while (Date.now() < deadline2);
     expect(find(alerts, sent.redisDown)?.status.state).toBe('suppressed');
-    expect(find(alerts, sent.otherNamespace)?.status.state).toBe('suppressed');
+    expect(find(alerts, sent.otherNamespace)?.status.state).toBe('active');
     expect(find(alerts, sent.redisEvicting)?.status.state).toBe('active');
     expect(find(alerts, { alertname: 'SocketGatewayDown' })?.status.state).toBe('active');
   }, 45_000);
+
+  it('should group RedisDown of every pod, and every burn-rate tier of one SLO, into one notification per namespace', async () => {
+    const group = { namespace: 'grouping', job: 'socket-gateway', severity: 'critical' };
+    const sent = [
+      ...['gw-0', 'gw-1', 'gw-2'].map((pod) => ({ alertname: 'SocketGatewayRedisDown', pod, ...group })),
+      { alertname: 'SocketGatewayMessageErrorBudgetBurn', long: '1h', short: '5m', ...group },
+      { alertname: 'SocketGatewayMessageErrorBudgetBurn', long: '6h', short: '30m', ...group },
+      // Another namespace is another incident: its own group.
+      { alertname: 'SocketGatewayRedisDown', pod: 'gw-0', namespace: 'grouping-other', job: 'socket-gateway', severity: 'critical' },
+    ];
+    await am.post(sent);
+    type Groups = Awaited<ReturnType<AlertmanagerServer['groups']>>;
+    let groups: Groups = [];
+    const deadline = Date.now() + 15_000;
+    const ours = (g: Groups) => g.filter((x) => x.labels.namespace?.startsWith('grouping'));
+    do {
+      groups = ours(await am.groups());
+      if (groups.reduce((n, g) => n + g.alerts.length, 0) === sent.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    const shape = groups
+      .map((g) => ({ labels: g.labels, receiver: g.receiver.name, alerts: g.alerts.length }))
+      .sort((a, b) => `${a.labels.namespace} ${a.labels.alertname}`.localeCompare(`${b.labels.namespace} ${b.labels.alertname}`));
+    expect(shape).toEqual([
+      { labels: { alertname: 'SocketGatewayMessageErrorBudgetBurn', namespace: 'grouping' }, receiver: 'socket-gateway-pager', alerts: 2 },
+      { labels: { alertname: 'SocketGatewayRedisDown', namespace: 'grouping' }, receiver: 'socket-gateway-pager', alerts: 3 },
+      { labels: { alertname: 'SocketGatewayRedisDown', namespace: 'grouping-other' }, receiver: 'socket-gateway-pager', alerts: 1 },
+    ]);
+  }, 30_000);
 });

@@ -8,6 +8,11 @@ import { TAG, TITLE_PREFIX } from './src/lib/gateway-dashboard';
 import { repoRoot, staleFiles } from './lib/generated';
 import { metricNames } from './lib/promql';
 import { parseWithPromtool } from './lib/promtool-parse';
+import { substituteGrafanaVariables } from './lib/promql';
+import { runPromtool } from '../alerts/lib/promtool';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { stringify } from 'yaml';
 import {
   allQueries,
   dashboardQueries,
@@ -86,6 +91,56 @@ describe('generated dashboards', () => {
       .flatMap((q) => [...q.expr.matchAll(/\b(?:i?rate)\([^[]*\[([^\]]+)\]/g)].map((m) => ({ origin: q.origin, window: m[1] })))
       .filter((r) => r.window !== '$__rate_interval');
     expect(fixedRates).toEqual([]);
+  });
+});
+
+describe('the Overview\'s 30-day SLO panels', () => {
+  const overview = dashboards.find((d) => d.uid === 'socket-gateway-overview')!;
+  const stat = (title: string) => {
+    const p = ((overview.panels ?? []) as unknown as AnyPanel[]).find((x) => x.title === title);
+    return substituteGrafanaVariables(p!.targets![0].expr!);
+  };
+
+  it('should weigh every event alike, so a quiet failing pod cannot outweigh a busy healthy one (promtool)', () => {
+    // A busy pod (1000 a minute, no failure) and a quiet pod (10 a minute, every other one failing)
+    // for an hour: 600 failures in 61,200 valid events is 99.02% success. An average of the pods'
+    // ratios would read 75%; one of 5m ratios over time the same for this steady load.
+    const at = (pod: string, labels: string) => `{job="socket-gateway", cluster="var", namespace="var", pod="${pod}", ${labels}}`;
+    const test = {
+      rule_files: [],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            { series: `socket_gateway_connections_total${at('busy', 'result="accepted", reason="none"')}`, values: '0+1000x60' },
+            { series: `socket_gateway_connections_total${at('busy', 'result="rejected", reason="error"')}`, values: '0x60' },
+            { series: `socket_gateway_connections_total${at('quiet', 'result="accepted", reason="none"')}`, values: '0+10x60' },
+            { series: `socket_gateway_connections_total${at('quiet', 'result="rejected", reason="error"')}`, values: '0+10x60' },
+            // Neither drains nor client refusals count on either side.
+            { series: `socket_gateway_connections_total${at('quiet', 'result="rejected", reason="draining"')}`, values: '0+100x60' },
+            { series: `socket_gateway_connections_total${at('quiet', 'result="rejected", reason="invalid_token"')}`, values: '0+100x60' },
+            { series: `socket_gateway_events_total${at('busy', 'event="message:send", result="ok"')}`, values: '0+1000x60' },
+            { series: `socket_gateway_events_total${at('busy', 'event="message:send", result="INTERNAL_ERROR"')}`, values: '0x60' },
+            { series: `socket_gateway_events_total${at('quiet', 'event="message:send", result="ok"')}`, values: '0+10x60' },
+            { series: `socket_gateway_events_total${at('quiet', 'event="message:send", result="INTERNAL_ERROR"')}`, values: '0+10x60' },
+          ],
+          promql_expr_test: ['Connection success', 'Message handling success'].map((title) => ({
+            expr: `round((${stat(title)}) * 10000)`,
+            eval_time: '60m',
+            exp_samples: [{ labels: '{}', value: 9902 }],
+          })),
+        },
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'sgw-slo-panels-'));
+    try {
+      writeFileSync(join(dir, 'slo-panels.test.yaml'), stringify(test));
+      const res = runPromtool(['test', 'rules', 'slo-panels.test.yaml'], dir);
+      expect({ status: res.status, output: res.status === 0 ? '' : res.output }).toEqual({ status: 0, output: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { GatewayChild } from '../app/test/support/gateway-child';
 import { RedisServer } from '../app/test/support/redis-server';
 import { signToken } from '../app/test/support/tokens';
 import { helmTemplate } from '../helm/test/helm';
-import { gatewayLogPipeline, opsArgs, runbookCommands } from './lib/runbook-commands';
+import { gatewayLogPipeline, logQlMatches, logQlQueries, opsArgs, runbookCommands, type LogQlQuery } from './lib/runbook-commands';
 
 /**
  * Every ops-CLI and gateway log query the runbooks quote, run as written against a live gateway
@@ -21,6 +21,8 @@ const REPO = join(__dirname, '..');
 const commands = runbookCommands();
 const opsCommands = commands.filter((c) => opsArgs(c.text));
 const logQueries = commands.filter((c) => gatewayLogPipeline(c.text) !== null);
+const lokiQueries = logQlQueries();
+const parsedLoki = lokiQueries.filter((q): q is LogQlQuery => 'selector' in q);
 
 /** Placeholders a reader fills in, and what this test fills in. */
 const PLACEHOLDERS: Record<string, string> = {
@@ -81,6 +83,15 @@ describe('runbook commands', () => {
     expect(problems).toEqual([]);
   });
 
+  it('should quote Loki equivalents the check below can read, on the gateway container of the socket-gateway namespace', () => {
+    expect(lokiQueries.filter((q) => 'error' in q).map((q) => `${q.file}:${q.line}: ${q.text}`)).toEqual([]);
+    expect(parsedLoki.length).toBeGreaterThan(10);
+    const wrongStream = parsedLoki.filter((q) => q.selector.namespace !== 'socket-gateway' || q.selector.container !== 'gateway');
+    expect(wrongStream.map((q) => `${q.file}:${q.line}`)).toEqual([]);
+    const noEvent = parsedLoki.filter((q) => !q.filters.some((f) => f.label === 'event'));
+    expect(noEvent.map((q) => `${q.file}:${q.line}`)).toEqual([]);
+  });
+
   it('should never scale the Deployment by hand while the HPA owns its replicas', () => {
     expect(commands.filter((c) => /kubectl .*scale (deploy|deployment)\/socket-gateway/.test(c.text)).map((c) => `${c.file}:${c.line}`)).toEqual([]);
   });
@@ -101,6 +112,8 @@ describe('runbook commands', () => {
     const kinds: Record<string, string> = {
       deploy: 'Deployment', deployment: 'Deployment', hpa: 'HorizontalPodAutoscaler', pdb: 'PodDisruptionBudget',
       configmap: 'ConfigMap', svc: 'Service', service: 'Service', servicemonitor: 'ServiceMonitor', networkpolicy: 'NetworkPolicy',
+      // A Service's Endpoints carry its name.
+      endpoints: 'Service',
     };
     const deployment = objs.find((o) => o.kind === 'Deployment')!;
     const template = (deployment.spec as any).template; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -112,7 +125,7 @@ describe('runbook commands', () => {
       (_where, text) => {
         const problems: string[] = [];
         for (const m of text.matchAll(/\b(deploy|deployment|svc|service)\/([a-z0-9-]+)/g)) if (!named(kinds[m[1]]).has(m[2])) problems.push(`no ${kinds[m[1]]} ${m[2]}`);
-        for (const m of text.matchAll(/\b(?:get|describe|patch) (hpa|pdb|configmap|servicemonitor|networkpolicy) ([a-z0-9][a-z0-9-]*)/g)) {
+        for (const m of text.matchAll(/\b(?:get|describe|patch) (hpa|pdb|configmap|servicemonitor|networkpolicy|endpoints) ([a-z0-9][a-z0-9-]*)/g)) {
           if (!named(kinds[m[1]]).has(m[2])) problems.push(`no ${kinds[m[1]]} ${m[2]}`);
         }
         if (/ -c ([a-z0-9-]+)/.test(text) && /(deploy\/socket-gateway|-l app\.kubernetes\.io\/name=socket-gateway|<pod>)/.test(text)) {
@@ -216,5 +229,22 @@ describe('runbook commands', () => {
       expect(results.filter((r) => r.excused && r.ok).map((r) => r.where)).toEqual([]);
       expect(results.filter((r) => r.ok).length).toBeGreaterThan(10);
     }, 30_000);
+
+    it('should find what every Loki query looks for in the same output, with Loki\'s json and label-filter rules', () => {
+      // Runs after the grep check above, which ended the gateway with its drain.
+      expect(gw.output.some((l) => l.includes('"event":"drain.finished"'))).toBe(true);
+      const known = loggedEventNames();
+      const results = parsedLoki.map((q) => {
+        const ok = gw.output.some((l) => logQlMatches(q, l));
+        // The event filter names only events the gateway logs; excused like the greps when unproducible.
+        const event = q.filters.find((f) => f.label === 'event')!;
+        const events = [...known].filter((e) => (event.op === '=' ? e === event.value : new RegExp(`^(?:${event.value})$`).test(e)));
+        const excused = events.length > 0 && events.every((e) => Object.keys(NOT_PRODUCIBLE).some((n) => e.startsWith(n)));
+        return { where: `${q.file}:${q.line}`, text: q.text, ok, excused, events };
+      });
+      expect(results.filter((r) => r.events.length === 0).map((r) => `${r.where}: ${r.text} names no logged event`)).toEqual([]);
+      expect(results.filter((r) => !r.ok && !r.excused).map((r) => `${r.where}: ${r.text}`)).toEqual([]);
+      expect(results.filter((r) => r.excused && r.ok).map((r) => r.where)).toEqual([]);
+    });
   });
 });

@@ -56,6 +56,20 @@ describe('runbooks', () => {
     expect(fromJson).toEqual(fromCli);
   });
 
+  it('should say where the token comes from wherever a page quotes a smoke test', () => {
+    // The in-pod command mints its own token on HS256 installs; through the public route (or under
+    // JWKS) on-call needs one granting smoke-* channels, and at 3 a.m. must not have to guess.
+    const smokePages = [...new Set(quoted.filter((q) => q.tool === 'smoke').map((q) => q.file))];
+    expect(smokePages.length).toBeGreaterThan(3);
+    const silent = smokePages.filter((file) => {
+      const text = readPage(file);
+      const needsToken = quoted.some((q) => q.file === file && q.tool === 'smoke' && q.args.includes('--token'));
+      const inPod = /\/app\/bin\/smoke/.test(text);
+      return (needsToken && !/smoke-\*/.test(text)) || (inPod && !/mints/.test(text));
+    });
+    expect(silent).toEqual([]);
+  });
+
   it('should quote ops commands in many pages', () => {
     expect(quoted.filter((q) => q.tool === 'ops').length).toBeGreaterThan(30);
   });

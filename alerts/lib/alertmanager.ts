@@ -86,6 +86,11 @@ export class AlertmanagerServer {
     return (await fetch(`${this.url}/api/v2/alerts`)).json() as Promise<AmAlert[]>;
   }
 
+  /** Notification groups as Alertmanager forms them (one notification per group and receiver). */
+  async groups(): Promise<Array<{ labels: Record<string, string>; receiver: { name: string }; alerts: AmAlert[] }>> {
+    return (await fetch(`${this.url}/api/v2/alerts/groups`)).json() as Promise<Array<{ labels: Record<string, string>; receiver: { name: string }; alerts: AmAlert[] }>>;
+  }
+
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = null;

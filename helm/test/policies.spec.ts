@@ -49,12 +49,18 @@ function fixture(): any[] { // eslint-disable-line @typescript-eslint/no-explici
     },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'gw', labels }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http' }, { name: 'metrics', port: 9464, targetPort: 'metrics' }] } },
     { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'gw' }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } },
-    { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'gw' }, spec: { selector: { matchLabels: labels }, endpoints: [{ port: 'metrics', path: '/metrics' }] } },
+    { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'gw' }, spec: { selector: { matchLabels: { ...labels, 'app.kubernetes.io/component': 'metrics' } }, endpoints: [{ port: 'metrics', path: '/metrics' }] } },
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: { name: 'gw', annotations: { 'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600', 'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600', 'nginx.ingress.kubernetes.io/affinity': 'cookie' } },
       spec: { ingressClassName: 'nginx', rules: [{ host: 'a', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'gw', port: { name: 'http' } } } }] } }] },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'gw-metrics', labels: { ...labels, 'app.kubernetes.io/component': 'metrics' } },
+      spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: labels, ports: [{ name: 'metrics', port: 9464, targetPort: 'metrics' }] },
     },
   ];
 }
@@ -82,6 +88,15 @@ describe('deployment policies', () => {
     expect(selectorViolations(objs)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Service\/gw: selector/), expect.stringMatching(/^PodDisruptionBudget\/gw: selector/), expect.stringMatching(/^ServiceMonitor\/gw: endpoint port prom is not a port/)]),
     );
+  });
+
+  it('should flag a ServiceMonitor whose Service drops draining pods, or that selects two Services', () => {
+    const objs = fixture();
+    delete objs[6].spec.publishNotReadyAddresses;
+    expect(selectorViolations(objs)).toEqual([expect.stringMatching(/^ServiceMonitor\/gw: Service\/gw-metrics drops draining pods/)]);
+    const twice = fixture();
+    twice[2].metadata.labels = { ...labels, 'app.kubernetes.io/component': 'metrics' };
+    expect(selectorViolations(twice)).toEqual(expect.arrayContaining([expect.stringMatching(/^ServiceMonitor\/gw: selector matches 2 Services/)]));
   });
 
   it('should flag a probe on a path the app does not serve on that port', () => {

@@ -115,6 +115,10 @@ export function selectorViolations(objs: K8sObject[]): string[] {
     if (o.kind === 'ServiceMonitor') {
       const svc = services.filter((s) => matches(spec.selector?.matchLabels, s.metadata.labels ?? {}));
       if (svc.length === 0) out.push(`${objectRef(o)}: selector matches no Service`);
+      if (svc.length > 1) out.push(`${objectRef(o)}: selector matches ${svc.length} Services, so every pod is scraped more than once`);
+      // An ordinary Service drops a terminating pod from its endpoints at once: its drain would
+      // never be scraped (drain panels, SocketGatewayDrainingTooLong).
+      for (const s of svc) if ((s.spec as Dict).publishNotReadyAddresses !== true) out.push(`${objectRef(o)}: ${objectRef(s)} drops draining pods from its endpoints (publishNotReadyAddresses is not true)`);
       for (const e of spec.endpoints ?? []) {
         if (!svc.some((s) => ((s.spec as Dict).ports ?? []).some((p: Dict) => p.name === e.port))) out.push(`${objectRef(o)}: endpoint port ${e.port} is not a port of the selected Service`);
       }

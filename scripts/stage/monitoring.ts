@@ -19,11 +19,11 @@ const monitoringDir = (dir: string) => join(dir, 'monitoring');
 
 /**
  * The labels Prometheus Operator's endpoints discovery gives a target of the chart's
- * ServiceMonitor (port `metrics` of Service `socket-gateway`, container `gateway`), with the job
+ * ServiceMonitor (port `metrics` of Service `socket-gateway-metrics`, container `gateway`), with the job
  * relabeled to socket-gateway as the ServiceMonitor does.
  */
 export function gatewayTargetLabels(pod: string): Record<string, string> {
-  return { namespace: NAMESPACE, pod, service: 'socket-gateway', endpoint: 'metrics', container: 'gateway' };
+  return { namespace: NAMESPACE, pod, service: 'socket-gateway-metrics', endpoint: 'metrics', container: 'gateway' };
 }
 
 export function prometheusConfig(s: StageState): string {

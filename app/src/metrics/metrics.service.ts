@@ -16,13 +16,16 @@ export const PLANNED_REFUSALS = ['draining'] as const;
 export type RefusalReason = (typeof CLIENT_REFUSALS)[number] | (typeof SERVER_REFUSALS)[number] | (typeof PLANNED_REFUSALS)[number];
 export const REFUSAL_REASONS: readonly RefusalReason[] = [...CLIENT_REFUSALS, ...SERVER_REFUSALS, ...PLANNED_REFUSALS];
 
-/** Reasons of socket_gateway_auth_failures_total besides the token refusals: refreshes and the server API. */
-const AUTH_FAILURE_REASONS = ['missing_token', 'invalid_token', 'expired', 'revoked', 'ip_blocked', 'rate_limited', 'ip_flood', 'api_missing_key', 'api_wrong_key'] as const;
+/**
+ * Reasons of socket_gateway_auth_failures_total: every client-caused handshake refusal (the auth
+ * middleware counts each one; token refreshes reuse the token reasons) and the server API's keys.
+ */
+const AUTH_FAILURE_REASONS = [...CLIENT_REFUSALS, 'api_missing_key', 'api_wrong_key'] as const;
 
 export const INVALID_FRAME_KINDS = ['invalid_payload', 'unknown_event'] as const;
 
 /** Every reason Socket.IO gives a server-side socket's disconnect (its DisconnectReason type; not imported: services stay free of socket.io). */
-const DISCONNECT_REASONS = [
+export const DISCONNECT_REASONS = [
   'transport error', 'transport close', 'forced close', 'ping timeout', 'parse error',
   'server shutting down', 'forced server close', 'client namespace disconnect', 'server namespace disconnect',
 ] as const;
@@ -155,7 +158,8 @@ export class MetricsService implements OnModuleDestroy {
     for (const event of CLIENT_EVENTS) {
       this.rateLimited.inc({ event }, 0);
       this.events.inc({ event, result: 'ok' }, 0);
-      for (const code of ['UNAVAILABLE', 'INTERNAL_ERROR']) this.events.inc({ event, result: code }, 0);
+      // Every answer, not only the SLO's codes: SocketGatewayEventErrorsHigh reads them all.
+      for (const code of ERROR_CODES) this.events.inc({ event, result: code }, 0);
     }
     for (const result of WEBHOOK_RESULTS) this.webhookDeliveries.inc({ result }, 0);
     this.webhookQueueDepth.set(0);

@@ -1,5 +1,7 @@
 import { Registry } from 'prom-client';
-import { MetricsService, REFUSAL_REASONS } from '../../src/metrics/metrics.service';
+import { CLIENT_REFUSALS, DISCONNECT_REASONS, INVALID_FRAME_KINDS, MetricsService, REFUSAL_REASONS } from '../../src/metrics/metrics.service';
+import { CLIENT_EVENTS } from '../../src/contracts/events';
+import { ERROR_CODES } from '../../src/contracts/error-codes';
 import { startTestGateway } from '../support/gateway';
 import { RedisServer } from '../support/redis-server';
 import { call, closeAll, connect, connectRefused } from '../support/clients';
@@ -87,13 +89,16 @@ describe('metrics', () => {
       const zero = (series: string) => expect({ series, value: value(text, series) }).toEqual({ series, value: 0 });
       zero('socket_gateway_connections_total{result="accepted",reason="none"}');
       for (const reason of REFUSAL_REASONS) zero(`socket_gateway_connections_total{result="rejected",reason="${reason}"}`);
-      for (const reason of ['transport close', 'ping timeout', 'server shutting down', 'client namespace disconnect']) {
-        zero(`socket_gateway_disconnections_total{reason="${reason}"}`);
+      for (const reason of DISCONNECT_REASONS) zero(`socket_gateway_disconnections_total{reason="${reason}"}`);
+      // Every event with every answer it can give: SocketGatewayEventErrorsHigh reads all error codes.
+      for (const event of CLIENT_EVENTS) {
+        zero(`socket_gateway_rate_limited_total{event="${event}"}`);
+        for (const result of ['ok', ...ERROR_CODES]) zero(`socket_gateway_events_total{event="${event}",result="${result}"}`);
       }
-      zero('socket_gateway_rate_limited_total{event="message:send"}');
-      zero('socket_gateway_events_total{event="message:send",result="INTERNAL_ERROR"}');
-      zero('socket_gateway_errors_total{code="INTERNAL_ERROR"}');
-      zero('socket_gateway_auth_failures_total{reason="expired"}');
+      for (const code of ERROR_CODES) zero(`socket_gateway_errors_total{code="${code}"}`);
+      // The auth middleware counts every client-caused refusal as an auth failure; the API key guard its two reasons.
+      for (const reason of [...CLIENT_REFUSALS, 'api_missing_key', 'api_wrong_key']) zero(`socket_gateway_auth_failures_total{reason="${reason}"}`);
+      for (const kind of INVALID_FRAME_KINDS) zero(`socket_gateway_invalid_frames_total{kind="${kind}"}`);
       for (const result of ['success', 'failure', 'dead_letter']) zero(`socket_gateway_webhook_deliveries_total{result="${result}"}`);
       for (const job of ['history-trim', 'key-expiry', 'orphan-cleanup', 'inbox-expiry', 'presence-prune']) {
         for (const result of ['success', 'failure', 'skipped']) zero(`socket_gateway_maintenance_runs_total{job="${job}",result="${result}"}`);

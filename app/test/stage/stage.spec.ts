@@ -229,7 +229,7 @@ describe('the stage: production-shaped topology behind nginx', () => {
     console.log(`[stage alert] SocketGatewayRedisDown firing ${firingAt - t0} ms after Redis went down, at the receiver ${Date.parse(notification.receivedAt) - t0} ms after (pods ${pods.join(', ')})`);
     expect(body).toMatchObject({ status: 'firing', receiver: 'socket-gateway-pager', groupLabels: { alertname: 'SocketGatewayRedisDown', namespace: 'socket-gateway' } });
     expect(pods).toEqual(s.gateways.map((g) => g.name));
-    expect(body.alerts[0]).toMatchObject({ status: 'firing', labels: { severity: 'critical', job: 'socket-gateway', service: 'socket-gateway', container: 'gateway' } });
+    expect(body.alerts[0]).toMatchObject({ status: 'firing', labels: { severity: 'critical', job: 'socket-gateway', service: 'socket-gateway-metrics', container: 'gateway' } });
     expect(body.alerts[0].annotations.runbook_url).toMatch(/SocketGatewayRedisDown\.md$/);
     // The gateways' own webhooks reached the receiver too (signed).
     const hooks = stage.received().filter((r) => r.path === '/hooks');
