@@ -51,6 +51,21 @@ return {state[1] or '', state[2] or '', redis.call('SCARD', KEYS[1])}
 `;
 
 /**
+ * KEYS: sockets and state of each user in turn (one node only: not on a Cluster, where users'
+ * keys sit in different slots). Returns the PRESENCE_READ_LUA triple of each user, flattened.
+ */
+export const PRESENCE_READ_MANY_LUA = `
+local out = {}
+for i = 1, #KEYS, 2 do
+  local state = redis.call('HMGET', KEYS[i + 1], 'status', 'lastSeen')
+  out[#out + 1] = state[1] or ''
+  out[#out + 1] = state[2] or ''
+  out[#out + 1] = redis.call('SCARD', KEYS[i])
+end
+return out
+`;
+
+/**
  * KEYS: sockets, state
  * ARGV: socketKey, now, retentionMs
  * Returns { first (0/1), status, lastSeen ('' when never) }.

@@ -1,11 +1,12 @@
 import type { ChosenStatus, ConnectAdmission, ConnectLimits, PresenceRecord, PresenceSocketEntry, PresenceStore, PresenceTransition } from '../presence.port';
-import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_READ_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
+import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_READ_LUA, PRESENCE_READ_MANY_LUA, PRESENCE_DISCONNECT_LUA, PRESENCE_SET_STATUS_LUA, PRESENCE_TRACK_CHANNEL_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
-import type { RedisClient } from './redis-connection';
+import { isCluster, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 
 interface PresenceCommands {
   sgPresenceRead(sockets: string, state: string): Promise<[string, string, number]>;
+  sgPresenceReadMany(keyCount: number, ...keys: string[]): Promise<Array<string | number>>;
   sgPresenceAdmit(
     bucket: string, sockets: string, state: string, capacity: number, windowMs: number, now: number, maxSockets: number, socketKey: string, retentionMs: number,
   ): Promise<[number, number, number, number?, string?, string?]>;
@@ -42,6 +43,8 @@ export class RedisPresence implements PresenceStore {
     private readonly opts: RedisPresenceOptions,
   ) {
     redis.defineCommand('sgPresenceRead', { numberOfKeys: 2, lua: PRESENCE_READ_LUA });
+    // The key count is the first argument: one script for any number of users.
+    redis.defineCommand('sgPresenceReadMany', { lua: PRESENCE_READ_MANY_LUA });
     redis.defineCommand('sgPresenceAdmit', { numberOfKeys: 3, lua: PRESENCE_ADMIT_LUA });
     redis.defineCommand('sgPresenceConnect', { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA });
     redis.defineCommand('sgPresenceDisconnect', { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA });
@@ -85,14 +88,25 @@ export class RedisPresence implements PresenceStore {
 
   get(userIds: string[]): Promise<PresenceRecord[]> {
     return this.runner.run('presence_get', async () => {
-      // One script per user (users' keys sit in different Cluster slots); issued together, they
-      // leave in one write per node.
-      const replies = await Promise.all(userIds.map((userId) => this.scripts.sgPresenceRead(this.userKey(userId, 'sockets'), this.userKey(userId, 'state'))));
+      const replies = await this.read(userIds);
       return userIds.map((userId, i) => {
         const [status, seen, count] = replies[i];
         return { userId, status: (status || 'online') as ChosenStatus, online: Number(count) > 0, lastSeen: parseSeen(seen) };
       });
     });
+  }
+
+  /**
+   * One script for all the users on one node; on a Cluster one per user (their keys sit in
+   * different slots), issued together so that they leave in one write per node.
+   */
+  private async read(userIds: string[]): Promise<Array<[string, string, number]>> {
+    if (isCluster(this.redis) || userIds.length === 1) {
+      return Promise.all(userIds.map((userId) => this.scripts.sgPresenceRead(this.userKey(userId, 'sockets'), this.userKey(userId, 'state'))));
+    }
+    const keys = userIds.flatMap((userId) => [this.userKey(userId, 'sockets'), this.userKey(userId, 'state')]);
+    const flat = await this.scripts.sgPresenceReadMany(keys.length, ...keys);
+    return userIds.map((_, i) => [String(flat[3 * i]), String(flat[3 * i + 1]), Number(flat[3 * i + 2])]);
   }
 
   socketCount(userId: string): Promise<number> {
