@@ -2,6 +2,7 @@ import type { HousekeepingStore, ScanPage } from '../housekeeping.port';
 import type { RedisCommandRunner } from './redis-command-runner';
 import { primariesOf, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 /** Drops edit overlays of seqs below the stream's first entry (the trimmed ones). */
 const TRIM_LUA = `
@@ -41,9 +42,10 @@ export class RedisHousekeeping implements HousekeepingStore {
   private readonly scripts: HousekeepingScripts;
 
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
-    redis.defineCommand('sgTrim', { numberOfKeys: 2, lua: TRIM_LUA });
-    redis.defineCommand('sgDropIdle', { numberOfKeys: 5, lua: DROP_IDLE_LUA });
-    this.scripts = redis as unknown as HousekeepingScripts;
+    this.scripts = scriptsFor<HousekeepingScripts>(redis, {
+      sgTrim: { numberOfKeys: 2, lua: TRIM_LUA },
+      sgDropIdle: { numberOfKeys: 5, lua: DROP_IDLE_LUA },
+    });
   }
 
   private async scanChannels(cursor: string, budget: number, suffix: string): Promise<{ next: string; channels: string[] }> {

@@ -2,6 +2,7 @@ import type { LockStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 /** Deletes the lock only when the caller still owns it. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -11,8 +12,9 @@ export class RedisLocks implements LockStore {
   private readonly scripts: { sgLockRelease(key: string, owner: string): Promise<number> };
 
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
-    redis.defineCommand('sgLockRelease', { numberOfKeys: 1, lua: RELEASE });
-    this.scripts = redis as unknown as typeof this.scripts;
+    this.scripts = scriptsFor<typeof this.scripts>(redis, {
+      sgLockRelease: { numberOfKeys: 1, lua: RELEASE },
+    });
   }
 
   acquire(name: string, owner: string, ttlMs: number): Promise<boolean> {

@@ -3,6 +3,7 @@ import { MEMBER_ADD_LUA, MEMBER_REMOVE_LUA } from './membership.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 interface MembershipCommands {
   sgMemberAdd(members: string, sockets: string, userId: string, socketKey: string): Promise<number>;
@@ -37,9 +38,10 @@ export class RedisMembership implements MembershipStore {
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisMembershipOptions,
   ) {
-    redis.defineCommand('sgMemberAdd', { numberOfKeys: 2, lua: MEMBER_ADD_LUA });
-    redis.defineCommand('sgMemberRemove', { numberOfKeys: 3, lua: MEMBER_REMOVE_LUA });
-    this.scripts = redis as unknown as MembershipCommands;
+    this.scripts = scriptsFor<MembershipCommands>(redis, {
+      sgMemberAdd: { numberOfKeys: 2, lua: MEMBER_ADD_LUA },
+      sgMemberRemove: { numberOfKeys: 3, lua: MEMBER_REMOVE_LUA },
+    });
   }
 
   add(channelId: string, userId: string, socketKey: string): Promise<{ firstForUser: boolean }> {

@@ -10,6 +10,7 @@ import type { ChannelTopics } from './redis-channel-topics';
 import type { RedisCommandRunner } from './redis-command-runner';
 import { isCluster, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { isNoScript, LuaScript, scriptsFor } from './lua-scripts';
 
 interface MessageLogCommands {
   sgAppend(...args: Array<string | number>): Promise<[number, string]>;
@@ -19,11 +20,14 @@ interface MessageLogCommands {
 
 /** The same scripts queued on a pipeline (followed there by WAIT, on the same node). */
 interface PipelinedScripts {
-  sgAppend(...args: Array<string | number>): PipelinedScripts;
-  sgUpdate(...args: Array<string | number>): PipelinedScripts;
+  evalsha(sha: string, ...args: Array<string | number>): PipelinedScripts;
+  eval(lua: string, ...args: Array<string | number>): PipelinedScripts;
   wait(replicas: number, timeoutMs: number): PipelinedScripts;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
+
+/** The writing scripts, also run in a pipeline with WAIT. */
+const WRITES = { sgAppend: new LuaScript({ numberOfKeys: 6, lua: APPEND_LUA }), sgUpdate: new LuaScript({ numberOfKeys: 3, lua: UPDATE_LUA }) };
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -58,10 +62,11 @@ export class RedisMessageLog implements MessageLog {
     private readonly onError: (err: Error) => void,
     private readonly rateLimiter: RateLimiter,
   ) {
-    redis.defineCommand('sgAppend', { numberOfKeys: 6, lua: APPEND_LUA });
-    redis.defineCommand('sgUpdate', { numberOfKeys: 3, lua: UPDATE_LUA });
-    redis.defineCommand('sgMeta', { numberOfKeys: 3, lua: META_LUA });
-    this.scripts = redis as unknown as MessageLogCommands;
+    this.scripts = scriptsFor<MessageLogCommands>(redis, {
+      sgAppend: WRITES.sgAppend.definition,
+      sgUpdate: WRITES.sgUpdate.definition,
+      sgMeta: { numberOfKeys: 3, lua: META_LUA },
+    });
   }
 
   subscribe(listener: (event: BusEvent) => void): void {
@@ -116,9 +121,9 @@ export class RedisMessageLog implements MessageLog {
   private async script<T>(name: 'sgAppend' | 'sgUpdate', args: Array<string | number>): Promise<T> {
     const replicas = this.opts.waitReplicas;
     if (replicas === 0) return (this.scripts[name] as (...a: Array<string | number>) => Promise<T>)(...args);
-    const pipeline = this.redis.pipeline() as unknown as PipelinedScripts;
-    pipeline[name](...args).wait(replicas, Math.max(1, Math.floor(this.opts.engineTimeoutMs / 2)));
-    const replies = (await pipeline.exec()) ?? [];
+    let replies = await this.withWait(WRITES[name].sha, WRITES[name].evalArguments(args), replicas, false);
+    // A node that lost its script cache (restart, failover) ran nothing: send the script itself.
+    if (isNoScript(replies[0]?.[0])) replies = await this.withWait(WRITES[name].definition.lua, WRITES[name].evalArguments(args), replicas, true);
     const [scriptErr, result] = replies[0] ?? [new Error('no reply to the script')];
     if (scriptErr) throw movedToUnavailable(scriptErr);
     const [waitErr, acked] = replies[1] ?? [new Error('no reply to WAIT')];
@@ -127,6 +132,12 @@ export class RedisMessageLog implements MessageLog {
       throw new EngineUnavailableError(`write held by ${Number(acked)} of ${replicas} required replicas`);
     }
     return result as T;
+  }
+
+  private async withWait(script: string, args: Array<string | number>, replicas: number, source: boolean): Promise<Array<[Error | null, unknown]>> {
+    const pipeline = this.redis.pipeline() as unknown as PipelinedScripts;
+    (source ? pipeline.eval(script, ...args) : pipeline.evalsha(script, ...args)).wait(replicas, Math.max(1, Math.floor(this.opts.engineTimeoutMs / 2)));
+    return (await pipeline.exec()) ?? [];
   }
 
   get(channelId: string, seq: number): Promise<ChatMessage | null> {

@@ -3,6 +3,7 @@ import { NTF_ACK_LUA, NTF_ADD_LUA, NTF_DELIVERED_LUA, NTF_DROP_LUA } from './not
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 interface InboxCommands {
   sgNtfAdd(data: string, state: string, unacked: string, acked: string, ...argv: Array<string | number>): Promise<string[]>;
@@ -23,11 +24,12 @@ export class RedisNotificationInbox implements NotificationInbox {
   private readonly scripts: InboxCommands;
 
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
-    redis.defineCommand('sgNtfAdd', { numberOfKeys: 4, lua: NTF_ADD_LUA });
-    redis.defineCommand('sgNtfDelivered', { numberOfKeys: 1, lua: NTF_DELIVERED_LUA });
-    redis.defineCommand('sgNtfAck', { numberOfKeys: 3, lua: NTF_ACK_LUA });
-    redis.defineCommand('sgNtfDrop', { numberOfKeys: 4, lua: NTF_DROP_LUA });
-    this.scripts = redis as unknown as InboxCommands;
+    this.scripts = scriptsFor<InboxCommands>(redis, {
+      sgNtfAdd: { numberOfKeys: 4, lua: NTF_ADD_LUA },
+      sgNtfDelivered: { numberOfKeys: 1, lua: NTF_DELIVERED_LUA },
+      sgNtfAck: { numberOfKeys: 3, lua: NTF_ACK_LUA },
+      sgNtfDrop: { numberOfKeys: 4, lua: NTF_DROP_LUA },
+    });
   }
 
   add(records: StoredNotification[], limits: InboxLimits): Promise<{ evicted: StoredNotification[] }> {

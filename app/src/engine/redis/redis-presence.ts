@@ -3,6 +3,7 @@ import { PRESENCE_ADMIT_LUA, PRESENCE_CONNECT_LUA, PRESENCE_READ_LUA, PRESENCE_R
 import type { RedisCommandRunner } from './redis-command-runner';
 import { isCluster, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 interface PresenceCommands {
   sgPresenceRead(sockets: string, state: string): Promise<[string, string, number]>;
@@ -42,15 +43,16 @@ export class RedisPresence implements PresenceStore {
     private readonly runner: RedisCommandRunner,
     private readonly opts: RedisPresenceOptions,
   ) {
-    redis.defineCommand('sgPresenceRead', { numberOfKeys: 2, lua: PRESENCE_READ_LUA });
-    // The key count is the first argument: one script for any number of users.
-    redis.defineCommand('sgPresenceReadMany', { lua: PRESENCE_READ_MANY_LUA });
-    redis.defineCommand('sgPresenceAdmit', { numberOfKeys: 3, lua: PRESENCE_ADMIT_LUA });
-    redis.defineCommand('sgPresenceConnect', { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA });
-    redis.defineCommand('sgPresenceDisconnect', { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA });
-    redis.defineCommand('sgPresenceSetStatus', { numberOfKeys: 2, lua: PRESENCE_SET_STATUS_LUA });
-    redis.defineCommand('sgPresenceTrackChannel', { numberOfKeys: 1, lua: PRESENCE_TRACK_CHANNEL_LUA });
-    this.scripts = redis as unknown as PresenceCommands;
+    this.scripts = scriptsFor<PresenceCommands>(redis, {
+      sgPresenceRead: { numberOfKeys: 2, lua: PRESENCE_READ_LUA },
+      // The key count is the first argument: one script for any number of users.
+      sgPresenceReadMany: { lua: PRESENCE_READ_MANY_LUA },
+      sgPresenceAdmit: { numberOfKeys: 3, lua: PRESENCE_ADMIT_LUA },
+      sgPresenceConnect: { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA },
+      sgPresenceDisconnect: { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA },
+      sgPresenceSetStatus: { numberOfKeys: 2, lua: PRESENCE_SET_STATUS_LUA },
+      sgPresenceTrackChannel: { numberOfKeys: 1, lua: PRESENCE_TRACK_CHANNEL_LUA },
+    });
   }
 
   connect(userId: string, socketKey: string, now: number): Promise<PresenceTransition & { first: boolean }> {

@@ -3,6 +3,7 @@ import { RATE_CONSUME_LUA } from './rate-limiter.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 interface RateCommands {
   sgRateConsume(key: string, capacity: number, windowMs: number, now: number, cost: number): Promise<[number, number, number]>;
@@ -13,8 +14,9 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly scripts: RateCommands;
 
   constructor(redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
-    redis.defineCommand('sgRateConsume', { numberOfKeys: 1, lua: RATE_CONSUME_LUA });
-    this.scripts = redis as unknown as RateCommands;
+    this.scripts = scriptsFor<RateCommands>(redis, {
+      sgRateConsume: { numberOfKeys: 1, lua: RATE_CONSUME_LUA },
+    });
   }
 
   consume(key: string, capacity: number, windowMs: number, now: number, cost = 1): Promise<RateDecision> {

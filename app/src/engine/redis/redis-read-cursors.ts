@@ -3,6 +3,7 @@ import { READ_CURSOR_ADVANCE_LUA } from './presence.lua';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 interface CursorCommands {
   sgReadAdvance(cursors: string, userId: string, seq: number, retentionMs: number): Promise<[string, number]>;
@@ -22,8 +23,9 @@ export class RedisReadCursors implements ReadCursorStore {
     private readonly runner: RedisCommandRunner,
     private readonly retentionMs: number,
   ) {
-    redis.defineCommand('sgReadAdvance', { numberOfKeys: 1, lua: READ_CURSOR_ADVANCE_LUA });
-    this.scripts = redis as unknown as CursorCommands;
+    this.scripts = scriptsFor<CursorCommands>(redis, {
+      sgReadAdvance: { numberOfKeys: 1, lua: READ_CURSOR_ADVANCE_LUA },
+    });
   }
 
   advance(channelId: string, userId: string, seq: number): Promise<{ seq: number; moved: boolean }> {

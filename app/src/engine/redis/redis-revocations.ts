@@ -2,6 +2,7 @@ import type { RevocationCheck, RevocationStore } from '../engine.ports';
 import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
+import { scriptsFor } from './lua-scripts';
 
 /** A second revocation never shortens a mark, nor turns a permanent one (PTTL -1) into a timed one. */
 const EXTEND_LUA = `
@@ -33,8 +34,9 @@ export class RedisRevocations implements RevocationStore {
   private readonly scripts: RevocationScripts;
 
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly runner: RedisCommandRunner) {
-    redis.defineCommand('sgIsRevoked', { numberOfKeys: 2, lua: IS_REVOKED_LUA });
-    this.scripts = redis as unknown as RevocationScripts;
+    this.scripts = scriptsFor<RevocationScripts>(redis, {
+      sgIsRevoked: { numberOfKeys: 2, lua: IS_REVOKED_LUA },
+    });
   }
 
   revokeJti(jti: string, until: number | null, now: number): Promise<void> {

@@ -3,6 +3,7 @@ import type { RedisCommandRunner } from './redis-command-runner';
 import type { RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { WH_ACK_LUA, WH_CLAIM_LUA, WH_DEAD_LUA, WH_ENQUEUE_LUA, WH_REQUEUE_LUA, WH_RETRY_LUA } from './webhook-queue.lua';
+import { scriptsFor } from './lua-scripts';
 
 type Arg = string | number;
 interface QueueCommands {
@@ -25,13 +26,14 @@ export class RedisWebhookQueue implements WebhookQueue {
   private readonly k: Record<'data' | 'due' | 'attempts' | 'errors' | 'dead', string>;
 
   constructor(private readonly redis: RedisClient, keys: RedisKeys, private readonly runner: RedisCommandRunner) {
-    redis.defineCommand('sgWhEnqueue', { numberOfKeys: 3, lua: WH_ENQUEUE_LUA });
-    redis.defineCommand('sgWhClaim', { numberOfKeys: 3, lua: WH_CLAIM_LUA });
-    redis.defineCommand('sgWhAck', { numberOfKeys: 4, lua: WH_ACK_LUA });
-    redis.defineCommand('sgWhRetry', { numberOfKeys: 3, lua: WH_RETRY_LUA });
-    redis.defineCommand('sgWhDead', { numberOfKeys: 5, lua: WH_DEAD_LUA });
-    redis.defineCommand('sgWhRequeue', { numberOfKeys: 3, lua: WH_REQUEUE_LUA });
-    this.scripts = redis as unknown as QueueCommands;
+    this.scripts = scriptsFor<QueueCommands>(redis, {
+      sgWhEnqueue: { numberOfKeys: 3, lua: WH_ENQUEUE_LUA },
+      sgWhClaim: { numberOfKeys: 3, lua: WH_CLAIM_LUA },
+      sgWhAck: { numberOfKeys: 4, lua: WH_ACK_LUA },
+      sgWhRetry: { numberOfKeys: 3, lua: WH_RETRY_LUA },
+      sgWhDead: { numberOfKeys: 5, lua: WH_DEAD_LUA },
+      sgWhRequeue: { numberOfKeys: 3, lua: WH_REQUEUE_LUA },
+    });
     this.k = { data: keys.webhooks('data'), due: keys.webhooks('due'), attempts: keys.webhooks('attempts'), errors: keys.webhooks('errors'), dead: keys.webhooks('dead') };
   }
 
