@@ -227,7 +227,8 @@ export class RedisEngine implements Engine {
       connectionName: this.connectionName,
     };
     const cluster = this.topology.mode === 'cluster';
-    const pubClient = this.track(createRedisClient(this.topology, { options }), 'adapter-pub');
+    // Broadcasts of one moment (a presence flush announces many users at once) leave in one write.
+    const pubClient = this.track(createRedisClient(this.topology, { options: { ...options, enableAutoPipelining: true } }), 'adapter-pub');
     // The sharded adapter SSUBSCRIBEs per room; on a Cluster that needs one connection per shard.
     const subClient = this.track(createRedisClient(this.topology, { options, shardedSubscribers: cluster }), 'adapter-sub');
     this.adapterClients.push(pubClient, subClient);
