@@ -80,7 +80,13 @@ export class ChannelsService {
     return { missed: messages, hasMore, recovered: true };
   }
 
+  /** `channel:leave`: a bucket of its own per event (RATE_LIMIT_DEFAULT), like every client event. */
   async leave(ctx: SocketContext, channelId: string): Promise<{ left: boolean }> {
+    await this.rateLimits.check(ctx.user.userId, 'channel:leave');
+    return this.leaveRoom(ctx, channelId);
+  }
+
+  private async leaveRoom(ctx: SocketContext, channelId: string): Promise<{ left: boolean }> {
     const room = rooms.channel(channelId);
     if (!ctx.rooms.has(room)) return { left: false };
     ctx.rooms.leave(room);
@@ -101,7 +107,7 @@ export class ChannelsService {
       if (!m || canAccessChannel(ctx.user, m[2])) continue;
       if (m[1] === 'thread') {
         ctx.rooms.leave(room);
-      } else if ((await this.leave(ctx, m[2])).left) {
+      } else if ((await this.leaveRoom(ctx, m[2])).left) {
         dropped.push(m[2]);
       }
     }

@@ -62,8 +62,9 @@ export class MessagesService {
   }
 
   async edit(user: AuthenticatedUser, p: MessageEditPayload): Promise<{ message: ChatMessage }> {
-    const { seq } = await this.ownedMessage(user, p.channelId, p.messageId, 'message:edit:any');
+    // Before the lookup: edits of unknown or foreign messages cost a store read each and must be limited too.
     await this.rateLimits.check(user.userId, 'message:edit');
+    const { seq } = await this.ownedMessage(user, p.channelId, p.messageId, 'message:edit:any');
     const message = await this.engine.messages.update(p.channelId, seq, { content: p.content, by: user.userId, now: this.clock.now() });
     if (!message) throw new GatewayError('NOT_FOUND', 'message no longer retained');
     this.webhooks.emit('message.updated', { message, by: user.userId });
@@ -71,8 +72,8 @@ export class MessagesService {
   }
 
   async delete(user: AuthenticatedUser, p: MessageDeletePayload): Promise<{ messageId: string }> {
-    const { seq } = await this.ownedMessage(user, p.channelId, p.messageId, 'message:delete:any');
     await this.rateLimits.check(user.userId, 'message:delete');
+    const { seq } = await this.ownedMessage(user, p.channelId, p.messageId, 'message:delete:any');
     const message = await this.engine.messages.update(p.channelId, seq, { deleted: true, by: user.userId, now: this.clock.now() });
     if (!message) throw new GatewayError('NOT_FOUND', 'message no longer retained');
     this.webhooks.emit('message.deleted', { channelId: message.channelId, messageId: message.id, seq: message.seq, by: user.userId });

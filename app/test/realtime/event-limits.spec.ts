@@ -4,7 +4,8 @@
  */
 import { startTestGateway } from '../support/gateway';
 import { RedisServer } from '../support/redis-server';
-import { call, closeAll, collect, connect, until } from '../support/clients';
+import { call, closeAll, collect, connect, until, type TestSocket } from '../support/clients';
+import { CLIENT_EVENTS, type ClientEventName } from '../../src/contracts/events';
 import { signToken } from '../support/tokens';
 
 type Gw = Awaited<ReturnType<typeof startTestGateway>>;
@@ -55,5 +56,67 @@ describe.each(['memory', 'redis'] as const)('limits on every event (%s engine)',
     for (let i = 0; i < 7; i++) unsubs.push(await call(s, 'presence:unsubscribe', {}));
     expect(codes(leaves)).toEqual([...Array(5).fill('ok'), 'RATE_LIMITED', 'RATE_LIMITED']);
     expect(codes(unsubs)).toEqual([...Array(5).fill('ok'), 'RATE_LIMITED', 'RATE_LIMITED']);
+  });
+});
+
+/**
+ * Every event of the contract, each with its own user (so its own buckets), every bucket at 2: the
+ * third call is RATE_LIMITED, whatever the first two answered (refusals such as NOT_FOUND cost a
+ * token too, so unknown ids and foreign messages cannot be probed without limit). An event added
+ * to CLIENT_EVENTS without an entry here fails the test.
+ */
+type Setup = (s: TestSocket, user: string) => Promise<void>;
+const joined: Setup = async (s) => {
+  expect((await call(s, 'channel:join', { channelId: 'every' })).ok).toBe(true);
+};
+const EVERY_EVENT: Record<ClientEventName, { setup?: Setup; payload: (i: number, user: string) => unknown | Promise<unknown> }> = {
+  'channel:join': { payload: (i) => ({ channelId: `every-${i}` }) },
+  'channel:leave': { payload: () => ({ channelId: 'every' }) },
+  'message:send': { setup: joined, payload: (i) => ({ channelId: 'every', content: 'hi', clientMsgId: `every-send-${i}` }) },
+  'message:edit': { payload: () => ({ channelId: 'every', messageId: 'no-such-message', content: 'edited' }) },
+  'message:delete': { payload: () => ({ channelId: 'every', messageId: 'no-such-message' }) },
+  'message:history': { payload: () => ({ channelId: 'every' }) },
+  'message:read': { setup: joined, payload: () => ({ channelId: 'every', seq: 0 }) },
+  'auth:refresh': { payload: (_i, user) => signToken({ sub: user }).then((token) => ({ token })) },
+  'presence:update': { payload: () => ({ status: 'away' }) },
+  'presence:get': { payload: () => ({ userIds: ['someone'] }) },
+  'presence:subscribe': { payload: () => ({}) },
+  'presence:unsubscribe': { payload: () => ({}) },
+  'user:typing': { setup: joined, payload: () => ({ channelId: 'every', isTyping: true }) },
+  'thread:join': { payload: () => ({ channelId: 'every', threadId: 't1' }) },
+  'thread:leave': { payload: () => ({ channelId: 'every', threadId: 't1' }) },
+  'notification:ack': { payload: () => ({ ids: ['ntf_unknown'] }) },
+};
+const ALL_AT_TWO = {
+  RATE_LIMIT_MESSAGE_SEND: '2', RATE_LIMIT_TYPING: '2', RATE_LIMIT_TYPING_STOP: '2', RATE_LIMIT_AUTH_REFRESH: '2', RATE_LIMIT_PRESENCE_UPDATE: '2',
+  RATE_LIMIT_CHANNEL_JOIN: '2', RATE_LIMIT_CHANNEL_REJOIN: '2', RATE_LIMIT_DEFAULT: '2', RATE_LIMIT_CONNECT_PER_IP: '1000',
+};
+
+describe.each(['memory', 'redis'] as const)('a bucket for every client event (%s engine)', (kind) => {
+  let redis: RedisServer | undefined;
+  let gw: Gw;
+  beforeAll(async () => {
+    if (kind === 'redis') redis = await RedisServer.start();
+    gw = await startTestGateway({ ...ALL_AT_TWO, ...(redis ? { REDIS_URL: redis.url } : {}) });
+  }, 30_000);
+  afterEach(() => closeAll());
+  afterAll(async () => {
+    await gw?.close();
+    await redis?.stop();
+  });
+
+  it('should have an entry for every event of the contract', () => {
+    expect(Object.keys(EVERY_EVENT).sort()).toEqual([...CLIENT_EVENTS].sort());
+  });
+
+  it.each([...CLIENT_EVENTS])('should refuse %s with RATE_LIMITED once its bucket is spent', async (event) => {
+    const user = `every-${kind}-${event.replace(':', '-')}`;
+    const s = await connect(gw.url, await signToken({ sub: user }));
+    const { setup, payload } = EVERY_EVENT[event];
+    await setup?.(s, user);
+    const answers: Array<{ ok: boolean; error?: { code: string } }> = [];
+    for (let i = 0; i < 3; i++) answers.push(await call(s, event, await payload(i, user)));
+    expect(answers.slice(0, 2).map((a) => a.error?.code)).not.toContain('RATE_LIMITED');
+    expect(answers[2]).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) } });
   });
 });
