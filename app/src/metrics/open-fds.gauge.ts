@@ -17,7 +17,8 @@ export class OpenFdsGauge {
   constructor(registry: Registry, intervalMs = OPEN_FDS_INTERVAL_MS) {
     if (process.platform !== 'linux') return;
     const gauge = new Gauge({ name: 'process_open_fds', help: 'Number of open file descriptors.', registers: [registry] });
-    // The listing holds one descriptor of its own while it runs.
+    // The listing holds one descriptor of its own while it runs. A failed listing (descriptors
+    // exhausted) keeps the last count: the gauge must not fail the scrape or the timer.
     const read = () => readdir('/proc/self/fd').then((entries) => gauge.set(entries.length - 1), () => undefined);
     void read();
     this.timer = setInterval(read, intervalMs);

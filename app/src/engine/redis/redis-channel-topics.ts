@@ -65,6 +65,7 @@ export class ChannelTopics {
 
   private reconcile(topic: string): Promise<void> {
     const prior = this.pending.get(topic) ?? Promise.resolve();
+    // Only an ordering barrier: the prior step's failure went to its own caller; this one still runs.
     const next = prior.catch(() => undefined).then(() => this.apply(topic));
     this.pending.set(topic, next);
     const cleanup = () => {
