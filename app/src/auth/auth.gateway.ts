@@ -20,8 +20,8 @@ export class AuthGateway {
   @OnEvent('auth:refresh')
   async refresh(socket: Socket, p: AuthRefreshPayload) {
     const ctx = contextOf(socket, this.config.instanceId);
-    const user = await this.sessions.refreshConnection(ctx, p.token, () => this.broadcaster.expire(socket));
+    const { expiresAt } = await this.sessions.refreshConnection(ctx, p.token, () => this.broadcaster.expire(socket));
     await this.channels.leaveUngranted(ctx, [...socket.rooms]);
-    return { ok: true, expiresAt: user.expiresAt };
+    return { ok: true, expiresAt };
   }
 }

@@ -8,19 +8,23 @@ import { TokenRejected, TokenVerifier } from './token-verifier';
 import type { SocketContext } from '../common/socket-context';
 import { rooms } from '../socket/rooms';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
+import { sessionEndMs } from './token-lifetime';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer expiries are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Token lifetimes of live sockets: one timer per socket fires `onExpire` at the token's expiry
- * unless `auth:refresh` brought a newer token of the same user first.
+ * Token lifetimes of live sockets: one timer per socket fires `onExpire` when the token's session
+ * ends (its expiry, or JWT_MAX_TOKEN_AGE_SEC after its issue, whichever comes first) unless
+ * `auth:refresh` brought a newer token of the same user first.
  */
 @Injectable()
 export class SessionService implements OnModuleDestroy {
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly verifier: TokenVerifier,
     @Inject(ENGINE) private readonly engine: Engine,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -28,13 +32,20 @@ export class SessionService implements OnModuleDestroy {
     private readonly rateLimits: RateLimitService,
   ) {}
 
-  track(socketId: string, expiresAt: number | null, onExpire: () => void): void {
+  /** Arms the socket's timer for the end of `user`'s session (see sessionEndMs); returns that end. */
+  track(socketId: string, user: Pick<AuthenticatedUser, 'expiresAt' | 'issuedAt'>, onExpire: () => void): number | null {
+    const end = sessionEndMs(user, this.config);
+    this.arm(socketId, end, onExpire);
+    return end;
+  }
+
+  private arm(socketId: string, expiresAt: number | null, onExpire: () => void): void {
     this.untrack(socketId);
     if (expiresAt === null) return;
     const delay = Math.max(0, expiresAt - this.clock.now());
     const timer = setTimeout(() => {
       this.timers.delete(socketId);
-      if (delay > MAX_TIMER_MS) this.track(socketId, expiresAt, onExpire);
+      if (delay > MAX_TIMER_MS) this.arm(socketId, expiresAt, onExpire);
       else onExpire();
     }, Math.min(delay, MAX_TIMER_MS));
     timer.unref();
@@ -72,16 +83,15 @@ export class SessionService implements OnModuleDestroy {
   /**
    * `auth:refresh` for one connection: verifies the new token, swaps it in, moves the connection
    * from the old token's room to the new one (revocation by jti follows the live token) and
-   * re-arms the expiry timer.
+   * re-arms the expiry timer. Answers when the session now ends (ms; the ack's `expiresAt`).
    */
-  async refreshConnection(ctx: SocketContext, token: string, onExpire: () => void): Promise<AuthenticatedUser> {
+  async refreshConnection(ctx: SocketContext, token: string, onExpire: () => void): Promise<{ expiresAt: number | null }> {
     const previous = ctx.user;
     const user = await this.refresh(previous, token);
     ctx.setUser?.(user);
     if (previous.jti && previous.jti !== user.jti) ctx.rooms.leave(rooms.token(previous.jti));
     if (user.jti) ctx.rooms.join(rooms.token(user.jti));
-    this.track(ctx.socketId, user.expiresAt, onExpire);
-    return user;
+    return { expiresAt: this.track(ctx.socketId, user, onExpire) };
   }
 
   get trackedCount(): number {

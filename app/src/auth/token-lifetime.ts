@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../config/config';
+import type { AuthenticatedUser } from '../contracts/events';
 
 /**
  * The longest a token accepted now can still be accepted, in ms, or null when tokens without
@@ -15,4 +16,15 @@ export function tokenLifetimeCeilingMs(config: Pick<GatewayConfig, 'jwt'>): numb
 export function revocationRetentionMs(config: Pick<GatewayConfig, 'jwt' | 'revocationRetentionMs'>): number {
   const ceiling = tokenLifetimeCeilingMs(config);
   return ceiling === null ? Infinity : Math.max(ceiling, config.revocationRetentionMs);
+}
+
+/**
+ * When a connection on this token must end (ms): its `exp`, or JWT_MAX_TOKEN_AGE_SEC after its
+ * `iat` when that comes first, since from then on a handshake or `auth:refresh` would refuse the
+ * same token. So no session outlives the ceiling, not even one on a token without `exp`.
+ */
+export function sessionEndMs(user: Pick<AuthenticatedUser, 'expiresAt' | 'issuedAt'>, config: Pick<GatewayConfig, 'jwt'>): number | null {
+  const byAge = user.issuedAt === null ? null : user.issuedAt + config.jwt.maxTokenAgeSec * 1000;
+  if (user.expiresAt === null) return byAge;
+  return byAge === null ? user.expiresAt : Math.min(user.expiresAt, byAge);
 }

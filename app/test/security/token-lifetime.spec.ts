@@ -9,7 +9,7 @@ import { startGateway, type RunningGateway } from '../../src/bootstrap';
 import { JsonLogger } from '../../src/common/logger';
 import { RedisKeys } from '../../src/engine/redis/redis-keys';
 import { RedisServer } from '../support/redis-server';
-import { call, closeAll, connect, connectRefused } from '../support/clients';
+import { call, closeAll, connect, connectRefused, next } from '../support/clients';
 import { signToken, TEST_SECRET } from '../support/tokens';
 
 const API_KEY = 'token-lifetime-api-key-0123456789';
@@ -114,6 +114,20 @@ describe.each(['memory', 'redis'] as const)('token lifetime and revocation (%s e
     const g = await start({ JWT_CLOCK_TOLERANCE_SEC: '5' });
     expect((await connectRefused(g.url, await rawToken({ sub: 'lee', exp: nowSec() + 3600, iat: nowSec() + 120 }))).data).toMatchObject({ code: 'AUTH_FAILED' });
     await connect(g.url, await rawToken({ sub: 'lee', exp: nowSec() + 3600, iat: nowSec() + 2 }));
+  });
+
+  it('should end a live connection JWT_MAX_TOKEN_AGE_SEC after its token\u2019s iat, even when exp is later or missing', async () => {
+    const g = await start({ JWT_REQUIRE_EXP: 'false', JWT_MAX_TOKEN_AGE_SEC: '60' });
+    // Issued 56 s ago: accepted now, too old for a handshake 4 s from now, so the connection ends then.
+    const iat = nowSec() - 56;
+    const sockets = await Promise.all([nowSec() + 3600, undefined].map(async (exp) => connect(g.url, await rawToken({ sub: 'pat', iat, exp }))));
+    const ended = await Promise.all(sockets.map((s) => next(s, 'auth:expired', () => true, 15_000)));
+    expect(ended).toEqual([{ reason: expect.any(String) }, { reason: expect.any(String) }]);
+    // auth:refresh answers the same end, not the token's later (or missing) exp.
+    const s = await connect(g.url, await signToken({ sub: 'pat' }));
+    const refreshed = await call(s, 'auth:refresh', { token: await rawToken({ sub: 'pat', iat: nowSec() - 30 }) });
+    expect(refreshed).toMatchObject({ ok: true, expiresAt: expect.any(Number) });
+    expect(Math.abs(refreshed.expiresAt - ((nowSec() - 30) * 1000 + 60_000))).toBeLessThan(2000);
   });
 
   it('should never forget a revoked jti when tokens without exp are allowed (JWT_REQUIRE_EXP=false)', async () => {
