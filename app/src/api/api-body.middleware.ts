@@ -20,7 +20,8 @@ type Req = IncomingMessage & { body?: unknown };
 export function apiBodyMiddleware(keys: ApiKeys, metrics: Pick<MetricsService, 'authFailures' | 'errors'>) {
   return (req: Req, res: ServerResponse, next: Next): void => {
     res.removeHeader('X-Powered-By');
-    if (!(req.url ?? '').startsWith('/api/')) return next();
+    // Express routes without regard to case, so `/API/v1/...` reaches the same handlers.
+    if (!(req.url ?? '').toLowerCase().startsWith('/api/')) return next();
     const key = keys.check(req.headers.authorization);
     if (key !== 'ok') {
       metrics.authFailures.inc({ reason: key === 'missing' ? 'api_missing_key' : 'api_wrong_key' });

@@ -29,6 +29,33 @@ describe('server API bodies', () => {
     expect(errorLogs()).toEqual([]);
   });
 
+  it('should answer 413 to a chunked body (no Content-Length) once it passes 100 KB, and keep serving', async () => {
+    const chunk = new TextEncoder().encode(`"${'x'.repeat(16 * 1024)}",`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // A body that would never end: the answer must come from the limit, not from the end.
+        if (sent++ < 1000) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${gw.url}${URL_PATH}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit)
+      .then(async (r) => ({ status: r.status, body: await r.json() }));
+    expect(res).toMatchObject({ status: 413, body: { ok: false, error: { code: 'INVALID_PAYLOAD', message: expect.stringContaining('larger') } } });
+    expect(sent).toBeLessThan(1000);
+    expect(errorLogs()).toEqual([]);
+    const ok = await post(JSON.stringify({ userIds: ['a'], type: 't', priority: 'low', payload: null }), { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' });
+    expect(ok.status).toBe(202);
+  });
+
+  it('should treat the API path without regard to case the way routing does (key first, body read)', async () => {
+    const upper = `${gw.url}${URL_PATH.toUpperCase().replace('/API/V1/NOTIFICATIONS', '/API/v1/notifications')}`;
+    const noKey = await fetch(upper, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(noKey.status).toBe(401);
+    const withKey = await fetch(upper, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ userIds: ['a'], type: 't', priority: 'low', payload: null }) });
+    expect(withKey.status).toBe(202);
+  });
+
   it('should answer 400 to deeply nested JSON and keep serving', async () => {
     const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
     const res = await post(`{"userIds":["a"],"type":"t","priority":"low","payload":${deep}}`, { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' });
