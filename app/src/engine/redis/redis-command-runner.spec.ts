@@ -4,6 +4,7 @@ import { EngineUnavailableError, toErrorBody } from '../../common/gateway-error'
 import { isUnavailable, RedisCommandRunner } from './redis-command-runner';
 import { RedisEngine } from './redis.engine';
 import { RedisKeys } from './redis-keys';
+import { startTestGateway } from '../../../test/support/gateway';
 
 /** A bug is INTERNAL_ERROR, an outage UNAVAILABLE (issue 17, point 9), against a real redis-server. */
 describe(RedisCommandRunner.name, () => {
@@ -48,4 +49,37 @@ describe(RedisCommandRunner.name, () => {
       await engine.close();
     }
   });
+
+  it('should answer a bug 500 INTERNAL_ERROR through a running gateway, logged once with its stack and counted, and an outage 503 UNAVAILABLE without an error log', async () => {
+    const own = await RedisServer.start();
+    const key = 'runner-e2e-api-key-0123456789';
+    const gw = await startTestGateway({ REDIS_URL: own.url, API_KEYS: key, ENGINE_TIMEOUT_MS: '500' });
+    const raw = new Redis(own.url);
+    const get = () => fetch(`${gw.url}/api/v1/notifications/ntf_corrupt`, { headers: { authorization: `Bearer ${key}` } }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const errors = () => gw.logs.parsed().filter((l) => l.level === 'error');
+    const counted = async (code: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${gw.metricsPort}/metrics`)).text();
+      return Number(new RegExp(`^socket_gateway_errors_total\\{code="${code}"\\} (\\d+)`, 'm').exec(text)?.[1]);
+    };
+    try {
+      const keys = new RedisKeys(gw.config.redisKeyPrefix);
+      await raw.set(keys.notificationOwner('ntf_corrupt'), 'mallory');
+      await raw.hset(keys.notificationInbox('mallory', 'data'), 'ntf_corrupt', '{not json');
+      await raw.hset(keys.notificationInbox('mallory', 'state'), 'ntf_corrupt', 'pending,,');
+      expect(await get()).toEqual({ status: 500, body: { ok: false, error: { code: 'INTERNAL_ERROR', message: 'internal error' } } });
+      expect(errors()).toEqual([expect.objectContaining({ event: 'api.failed', metadata: expect.objectContaining({ error: expect.objectContaining({ stack: expect.stringContaining('SyntaxError') }) }) })]);
+      expect(await counted('INTERNAL_ERROR')).toBe(1);
+
+      raw.disconnect();
+      await own.kill();
+      expect(await get()).toMatchObject({ status: 503, body: { ok: false, error: { code: 'UNAVAILABLE' } } });
+      expect(errors()).toHaveLength(1);
+      expect(await counted('UNAVAILABLE')).toBeGreaterThanOrEqual(1);
+      expect(await counted('INTERNAL_ERROR')).toBe(1);
+    } finally {
+      raw.disconnect();
+      await gw.close();
+      await own.stop();
+    }
+  }, 30_000);
 });
