@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { loadConfig } from '../config/config';
-import { TokenVerifier } from './token-verifier';
+import { TokenRejected, TokenVerifier } from './token-verifier';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 const SECRET = 'a-test-secret-of-at-least-thirty-two-characters';
@@ -99,5 +99,22 @@ describe('TokenVerifier in JWKS mode (claims cached by token)', () => {
     now += 66_000;
     await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' });
     expect(fetches).toBe(1);
+  });
+
+  it('should apply the same lifetime rules as HS256: exp and iat required, iat not in the future, age ceiling also on a cached token', async () => {
+    const es = (claims: { iat?: number; exp?: number }) => {
+      const jwt = new SignJWT({ sub: 'kay' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' });
+      if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+      if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+      return jwt.sign(privateKey);
+    };
+    await expect(verifier.verify(await es({ iat: sec() }))).rejects.toMatchObject({ reason: 'invalid_token' });
+    await expect(verifier.verify(await es({ exp: sec() + 600 }))).rejects.toBeInstanceOf(TokenRejected);
+    await expect(verifier.verify(await es({ iat: sec() + 60, exp: sec() + 600 }))).rejects.toMatchObject({ reason: 'invalid_token' });
+    // 10 s short of the one-day ceiling: verified and cached; 20 s later the cache hit is too old.
+    const long = await es({ iat: sec() - 86_400 + 10, exp: sec() + 10 * 86_400 });
+    expect(await verifier.verify(long)).toMatchObject({ userId: 'kay' });
+    now += 20_000;
+    await expect(verifier.verify(long)).rejects.toMatchObject({ reason: 'expired' });
   });
 });
