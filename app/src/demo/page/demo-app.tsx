@@ -132,6 +132,7 @@ function StatusPicker() {
   const [status, setStatus] = useState<'online' | 'away' | 'dnd'>('online');
   const pick = (value: 'online' | 'away' | 'dnd') => {
     setStatus(value);
+    // The picker shows the choice at once; a refused update (offline, rate limited) is retried by the next pick.
     client.setPresence(value).catch(() => undefined);
   };
   return (
