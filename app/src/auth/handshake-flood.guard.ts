@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { LOGGER, type JsonLogger } from '../common/logger';
+import { EngineUnavailableError } from '../common/gateway-error';
 import { ENGINE, type Engine, type RateDecision } from '../engine/engine.ports';
 import { MetricsService } from '../metrics/metrics.service';
 import { requestClientIp } from './client-ip';
@@ -38,6 +39,8 @@ export class HandshakeFloodGuard {
   /** Fast-path admissions per address not yet charged to the fleet's bucket. */
   private charges = new Map<string, number>();
   private chargeTimer: NodeJS.Immediate | null = null;
+  /** A failure that is not an outage is a bug: logged with its stack the first time, counted every time. */
+  private bugLogged = false;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -60,9 +63,11 @@ export class HandshakeFloodGuard {
     let decision;
     try {
       decision = await this.consume(ip, now);
-    } catch {
+    } catch (err) {
       // Fail open: with the store down the auth middleware refuses with UNAVAILABLE, an answer
-      // the client can read, instead of an opaque 403 for every handshake.
+      // the client can read, instead of an opaque 403 for every handshake. Anything else is a bug
+      // that leaves the guard off, which an operator must hear about.
+      if (!(err instanceof EngineUnavailableError)) this.reportBug(err);
       return true;
     }
     if (decision.allowed) return true;
@@ -70,6 +75,13 @@ export class HandshakeFloodGuard {
     this.metrics.authFailures.inc({ reason: 'ip_flood' });
     this.logOnce(ip, now, decision.retryAfterMs);
     return false;
+  }
+
+  private reportBug(err: unknown): void {
+    this.metrics.errors.inc({ code: 'INTERNAL_ERROR' });
+    if (this.bugLogged) return;
+    this.bugLogged = true;
+    this.logger.error('flood_guard.failed', { err });
   }
 
   /** Tokens an address must have left for the fast path: a tenth of the budget, at least 10. */

@@ -7,6 +7,7 @@ import { RedisServer } from '../support/redis-server';
 import { closeAll, connect, connectRefused, until } from '../support/clients';
 import { signToken } from '../support/tokens';
 import { Broadcaster, RECEIVED_MAX } from '../../src/socket/broadcaster';
+import { EngineUnavailableError } from '../../src/common/gateway-error';
 
 const KEY = 'unchecked-failures-key-0123456789';
 
@@ -43,6 +44,27 @@ describe('unchecked failures', () => {
       expect(b.pendingSamples).toBe(RECEIVED_MAX);
       expect(b.hasSample('load', 'u', `m-${RECEIVED_MAX + 5}`)).toBe(true);
       expect(b.hasSample('load', 'u', 'm-0')).toBe(false);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('should let handshakes through when the flood guard fails, and log a bug once with its stack and count it, while an outage logs nothing', async () => {
+    const gw = await startTestGateway();
+    try {
+      // Only the flood guard's per-address buckets fail; the per-user admission shares the limiter.
+      const limiter = gw.engine.rateLimiter;
+      const consume = limiter.consume.bind(limiter);
+      const failing = (err: Error) => (...args: Parameters<typeof consume>) => (args[0].startsWith('conn:ip:') ? Promise.reject(err) : consume(...args));
+      limiter.consume = failing(new EngineUnavailableError('rate_consume timed out'));
+      await connect(gw.url, await signToken({ sub: 'during-outage' }));
+      expect(gw.logs.parsed().filter((l) => l.level === 'error')).toEqual([]);
+      limiter.consume = failing(new TypeError('cannot read properties of undefined'));
+      for (const sub of ['first', 'second']) await connect(gw.url, await signToken({ sub }));
+      const failed = gw.logs.parsed().filter((l) => l.event === 'flood_guard.failed');
+      expect(failed).toEqual([expect.objectContaining({ level: 'error', metadata: expect.objectContaining({ error: expect.objectContaining({ stack: expect.stringContaining('TypeError') }) }) })]);
+      const metrics = await (await fetch(`http://127.0.0.1:${gw.metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/socket_gateway_errors_total\{code="INTERNAL_ERROR"\} 2\b/);
     } finally {
       await gw.close();
     }
