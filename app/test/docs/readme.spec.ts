@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -52,5 +52,12 @@ describe('README', () => {
     expect(readme).toMatch(/make test\s+#/);
     expect(makefile).toMatch(/^run:/m);
     expect(makefile).toMatch(/^test:/m);
+  });
+
+  it('should name in SECURITY.md only test files that exist', () => {
+    const security = readFileSync(join(ROOT, 'SECURITY.md'), 'utf8');
+    const named = [...security.matchAll(/`((?:app|scripts)\/[\w./-]+\.(?:ts|sh))`/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
   });
 });
