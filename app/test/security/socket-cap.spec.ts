@@ -91,4 +91,17 @@ describe.each([['memory', memoryTarget], ['redis, two instances', redisTarget]] 
     stay.disconnect();
     await until(async () => !(await online(t.urls[1], 'leaver')), 5000, 'leaver offline after a real session');
   });
+
+  it('should give back the place of a handshake refused as revoked at once', async () => {
+    const revoked = await signToken({ sub: 'comeback', jti: 'cap-revoked-jti' });
+    const res = await fetch(`${t.urls[0]}/api/v1/tokens/revoke`, {
+      method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ jti: 'cap-revoked-jti' }),
+    });
+    expect(res.status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await connectRefused(t.urls[i % 2], revoked)).data).toMatchObject({ code: 'AUTH_FAILED', message: 'token revoked' });
+    // Four refused admissions would fill the cap of three if they kept their place.
+    const fresh = await signToken({ sub: 'comeback' });
+    for (const url of [t.urls[0], t.urls[1], t.urls[0]]) await connect(url, fresh);
+    expect(await online(t.urls[1], 'comeback')).toBe(true);
+  });
 });
