@@ -227,8 +227,9 @@ export class RedisEngine implements Engine {
       connectionName: this.connectionName,
     };
     const cluster = this.topology.mode === 'cluster';
-    // Broadcasts of one moment (a presence flush announces many users at once) leave in one write.
-    const pubClient = this.track(createRedisClient(this.topology, { options: { ...options, enableAutoPipelining: true } }), 'adapter-pub');
+    // Not auto-pipelined: a publish issued in the tick of a shutdown would be flushed after QUIT
+    // and reject with nobody to catch it (the adapter never handles them), crashing the process.
+    const pubClient = this.track(createRedisClient(this.topology, { options }), 'adapter-pub');
     // The sharded adapter SSUBSCRIBEs per room; on a Cluster that needs one connection per shard.
     const subClient = this.track(createRedisClient(this.topology, { options, shardedSubscribers: cluster }), 'adapter-sub');
     this.adapterClients.push(pubClient, subClient);
