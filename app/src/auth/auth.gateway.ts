@@ -2,7 +2,6 @@ import { Inject } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { AuthRefreshPayload } from '../contracts/events';
 import { SessionService } from './session.service';
-import { Broadcaster } from '../socket/broadcaster';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { contextOf } from '../common/socket-context.factory';
 import { ChannelsService } from '../channels/channels.service';
@@ -14,13 +13,12 @@ export class AuthGateway {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly sessions: SessionService,
     private readonly channels: ChannelsService,
-    private readonly broadcaster: Broadcaster,
   ) {}
 
   @OnEvent('auth:refresh')
   async refresh(socket: Socket, p: AuthRefreshPayload) {
     const ctx = contextOf(socket, this.config.instanceId);
-    const { expiresAt } = await this.sessions.refreshConnection(ctx, p.token, () => this.broadcaster.expire(socket));
+    const { expiresAt } = await this.sessions.refreshConnection(ctx, p.token);
     await this.channels.leaveUngranted(ctx, [...socket.rooms]);
     return { ok: true, expiresAt };
   }

@@ -10,14 +10,17 @@ import { rooms } from '../socket/rooms';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { sessionEndMs } from './token-lifetime';
+import { Broadcaster } from '../socket/broadcaster';
 
 /** setTimeout cannot wait longer than this (about 24.8 days); longer expiries are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * Token lifetimes of live sockets: one timer per socket fires `onExpire` when the token's session
- * ends (its expiry, or JWT_MAX_TOKEN_AGE_SEC after its issue, whichever comes first) unless
- * `auth:refresh` brought a newer token of the same user first.
+ * Token lifetimes of live sockets: one timer per socket ends the connection (`auth:expired`, then
+ * close) when the token's session ends (its expiry, or JWT_MAX_TOKEN_AGE_SEC after its issue,
+ * whichever comes first) unless `auth:refresh` brought a newer token of the same user first.
+ * The timers share one callback and carry only the socket id, so a socket's timer keeps nothing
+ * else of it alive (a closure per socket held its whole handler context: ~0.5 KB per connection).
  */
 @Injectable()
 export class SessionService implements OnModuleDestroy {
@@ -30,27 +33,30 @@ export class SessionService implements OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: MetricsService,
     private readonly rateLimits: RateLimitService,
+    private readonly broadcaster: Broadcaster,
   ) {}
 
   /** Arms the socket's timer for the end of `user`'s session (see sessionEndMs); returns that end. */
-  track(socketId: string, user: Pick<AuthenticatedUser, 'expiresAt' | 'issuedAt'>, onExpire: () => void): number | null {
+  track(socketId: string, user: Pick<AuthenticatedUser, 'expiresAt' | 'issuedAt'>): number | null {
     const end = sessionEndMs(user, this.config);
-    this.arm(socketId, end, onExpire);
+    this.arm(socketId, end);
     return end;
   }
 
-  private arm(socketId: string, expiresAt: number | null, onExpire: () => void): void {
+  private arm(socketId: string, expiresAt: number | null): void {
     this.untrack(socketId);
     if (expiresAt === null) return;
     const delay = Math.max(0, expiresAt - this.clock.now());
-    const timer = setTimeout(() => {
-      this.timers.delete(socketId);
-      if (delay > MAX_TIMER_MS) this.arm(socketId, expiresAt, onExpire);
-      else onExpire();
-    }, Math.min(delay, MAX_TIMER_MS));
+    const timer = setTimeout(this.fire, Math.min(delay, MAX_TIMER_MS), socketId, expiresAt, delay > MAX_TIMER_MS);
     timer.unref();
     this.timers.set(socketId, timer);
   }
+
+  private readonly fire = (socketId: string, expiresAt: number, capped: boolean): void => {
+    this.timers.delete(socketId);
+    if (capped) this.arm(socketId, expiresAt);
+    else this.broadcaster.expireLocal(socketId);
+  };
 
   untrack(socketId: string): void {
     const t = this.timers.get(socketId);
@@ -85,13 +91,13 @@ export class SessionService implements OnModuleDestroy {
    * from the old token's room to the new one (revocation by jti follows the live token) and
    * re-arms the expiry timer. Answers when the session now ends (ms; the ack's `expiresAt`).
    */
-  async refreshConnection(ctx: SocketContext, token: string, onExpire: () => void): Promise<{ expiresAt: number | null }> {
+  async refreshConnection(ctx: SocketContext, token: string): Promise<{ expiresAt: number | null }> {
     const previous = ctx.user;
     const user = await this.refresh(previous, token);
     ctx.setUser?.(user);
     if (previous.jti && previous.jti !== user.jti) ctx.rooms.leave(rooms.token(previous.jti));
     if (user.jti) ctx.rooms.join(rooms.token(user.jti));
-    return { expiresAt: this.track(ctx.socketId, user, onExpire) };
+    return { expiresAt: this.track(ctx.socketId, user) };
   }
 
   get trackedCount(): number {

@@ -72,7 +72,7 @@ export class ConnectionLifecycleService {
     this.metrics.connections.inc({ result: 'accepted', reason: 'none' });
     ctx.rooms.join(rooms.user(user.userId));
     if (user.jti) ctx.rooms.join(rooms.token(user.jti));
-    this.sessions.track(ctx.socketId, user, () => this.broadcaster.expireLocal(ctx.socketId));
+    this.sessions.track(ctx.socketId, user);
     const now = this.clock.now();
     // The admission registered the socket, so the user already counts as online on every instance.
     this.presence.opened(user.userId, ctx.socketKey, admitted.transition);
