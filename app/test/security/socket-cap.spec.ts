@@ -2,7 +2,7 @@
 import { GatewayChild } from '../support/gateway-child';
 import { RedisServer } from '../support/redis-server';
 import { startTestGateway } from '../support/gateway';
-import { closeAll, connect, connectRefused, until, type TestSocket } from '../support/clients';
+import { call, closeAll, collect, connect, connectRefused, until, type TestSocket } from '../support/clients';
 import { signToken } from '../support/tokens';
 import { io } from 'socket.io-client';
 
@@ -103,5 +103,22 @@ describe.each([['memory', memoryTarget], ['redis, two instances', redisTarget]] 
     const fresh = await signToken({ sub: 'comeback' });
     for (const url of [t.urls[0], t.urls[1], t.urls[0]]) await connect(url, fresh);
     expect(await online(t.urls[1], 'comeback')).toBe(true);
+  });
+
+  it('should announce nothing for a handshake admitted and then refused as revoked', async () => {
+    const watcher = await connect(t.urls[1], await signToken({ sub: 'cap-watcher', roles: ['admin'] }));
+    expect(await call(watcher, 'presence:subscribe', {})).toMatchObject({ ok: true, scope: 'all' });
+    const changes = collect<{ userId: string; status: string }>(watcher, 'presence:changed');
+    const revoked = await signToken({ sub: 'cap-ghost', jti: 'cap-ghost-jti' });
+    const res = await fetch(`${t.urls[0]}/api/v1/tokens/revoke`, {
+      method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ jti: 'cap-ghost-jti' }),
+    });
+    expect(res.status).toBe(200);
+    for (const url of t.urls) expect((await connectRefused(url, revoked)).data).toMatchObject({ code: 'AUTH_FAILED' });
+    // A user who does connect afterwards is announced; anything about the refused one would have come first.
+    await connect(t.urls[0], await signToken({ sub: 'cap-marker' }));
+    await until(() => changes.some((c) => c.userId === 'cap-marker' && c.status === 'online'), 5000, 'the marker announced online');
+    expect(changes.filter((c) => c.userId === 'cap-ghost')).toEqual([]);
+    expect(await online(t.urls[1], 'cap-ghost')).toBe(false);
   });
 });
