@@ -4,12 +4,13 @@
  * `helm template` (no cluster here), and what they would install must pass the schemas and policies.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, helmBinary, parseManifests } from './test/helm';
 import { schemaErrors } from './test/k8s-schema';
 import { hardeningViolations, publicSurfaceViolations, selectorViolations } from './test/policies';
+import { runbookCommands } from '../app/test/deploy/support/documented-commands';
 
 interface Command {
   where: string;
@@ -43,19 +44,7 @@ function readmeCommands(file: string): Command[] {
   return out;
 }
 
-function runbookCommands(): Command[] {
-  const dir = path.join(REPO_ROOT, 'runbooks');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.md'))
-    .flatMap((f) =>
-      readFileSync(path.join(dir, f), 'utf8')
-        .split('\n')
-        .flatMap((line, i) => [...line.matchAll(/`([^`]+)`/g)].map((m) => ({ where: `runbooks/${f}:${i + 1}`, command: m[1].trim() }))),
-    )
-    .filter((c) => INSTALLS_GATEWAY_CHART.test(c.command));
-}
-
-const documented = [...readmeCommands('helm/socket-gateway/README.md'), ...readmeCommands('infra/README.md'), ...runbookCommands()];
+const documented = [...readmeCommands('helm/socket-gateway/README.md'), ...readmeCommands('infra/README.md'), ...runbookCommands((command) => INSTALLS_GATEWAY_CHART.test(command))];
 
 describe('documented helm install and upgrade commands of the gateway chart', () => {
   let dir: string;

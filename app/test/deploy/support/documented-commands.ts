@@ -53,8 +53,8 @@ export function notesCommands(valuesFile?: string, install: Install = { release:
     .map((command) => ({ where: `NOTES.txt (${valuesFile ?? 'defaults'}${as})`, command }));
 }
 
-/** Commands in backtick code spans of every runbook page. */
-export function runbookCommands(): DocumentedCommand[] {
+/** Commands in backtick code spans of every runbook page (those `keep` selects). */
+export function runbookCommands(keep: (command: string) => boolean = isCommand): DocumentedCommand[] {
   const dir = path.join(REPO_ROOT, 'runbooks');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.md'))
@@ -63,7 +63,7 @@ export function runbookCommands(): DocumentedCommand[] {
         .split('\n')
         .flatMap((line, i) => [...line.matchAll(/`([^`]+)`/g)].map((m) => ({ where: `runbooks/${f}:${i + 1}`, command: m[1].trim() }))),
     )
-    .filter((c) => isCommand(c.command));
+    .filter((c) => keep(c.command));
 }
 
 /** Lines of fenced shell blocks in the deployment READMEs. */
