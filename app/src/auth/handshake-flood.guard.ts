@@ -11,6 +11,12 @@ import { requestClientIp } from './client-ip';
 const WINDOW_MS = 60_000;
 /** How long the fleet's last answer for an address may stand in for the next ones. */
 const ESTIMATE_TTL_MS = 1000;
+/**
+ * How long fast-path admissions gather before their charge goes out: one call per address per
+ * window. At a few hundred handshakes a second per instance, one per event-loop turn, charging
+ * every turn cost a Redis write per handshake.
+ */
+const CHARGE_WINDOW_MS = 10;
 /** Addresses with a remembered answer; bounded like MAX_LOGGED. */
 const MAX_ESTIMATES = 10_000;
 /** Addresses whose refusal was already logged this window; bounded so a spoofed-source flood cannot grow it. */
@@ -25,9 +31,9 @@ const MAX_LOGGED = 10_000;
  *
  * An address the fleet answered for less than ESTIMATE_TTL_MS ago, with more than a margin of its
  * budget left, is let through at once and its token is charged in the background: one call per
- * address for all the handshakes of one event-loop turn, so a NAT or a reconnect storm (many
- * handshakes per turn) neither waits a Redis round trip per handshake nor sends one, while the
- * fleet still learns of every admission within about one round trip. Near the limit, or without a
+ * address for all the handshakes of a CHARGE_WINDOW_MS window, so a NAT or a reconnect storm
+ * neither waits a Redis round trip per handshake nor sends one, while the fleet still learns of
+ * every admission within the window plus a round trip. Near the limit, or without a
  * fresh answer, each handshake waits for the fleet's decision, so the limit holds exactly for a
  * client that is alone on its address; several instances draining the last margin at once can
  * pass it by what they admit within that second.
@@ -38,7 +44,7 @@ export class HandshakeFloodGuard {
   private estimates = new Map<string, { remaining: number; at: number }>();
   /** Fast-path admissions per address not yet charged to the fleet's bucket. */
   private charges = new Map<string, number>();
-  private chargeTimer: NodeJS.Immediate | null = null;
+  private chargeTimer: NodeJS.Timeout | null = null;
   /** A failure that is not an outage is a bug: logged with its stack the first time, counted every time. */
   private bugLogged = false;
 
@@ -92,7 +98,7 @@ export class HandshakeFloodGuard {
   private charge(ip: string): void {
     this.charges.set(ip, (this.charges.get(ip) ?? 0) + 1);
     if (this.chargeTimer) return;
-    this.chargeTimer = setImmediate(() => this.flushCharges());
+    this.chargeTimer = setTimeout(() => this.flushCharges(), CHARGE_WINDOW_MS);
   }
 
   /**

@@ -5,6 +5,7 @@ import { MemoryEngine } from '../engine/memory/memory.engine';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { Broadcaster } from '../socket/broadcaster';
+import { recordRoomEvents } from '../../test/support/room-events';
 import { JsonLogger } from '../common/logger';
 import { ChannelsService } from './channels.service';
 import { PresenceCoalescer } from '../presence/presence-coalescer';
@@ -18,8 +19,7 @@ function setup(env: Record<string, string> = {}) {
   let now = 1_700_000_000_000;
   const clock = { now: () => now };
   const broadcaster = new Broadcaster(engine, new JsonLogger('silent'), new MetricsService(undefined, false));
-  const emitted: Array<[string, string, unknown]> = [];
-  broadcaster.toChannel = ((channelId: string, event: string, payload: unknown) => { emitted.push([channelId, event, payload]); }) as never;
+  const emitted = recordRoomEvents(broadcaster);
   const coalescer = new PresenceCoalescer(config, engine, new JsonLogger('silent'), broadcaster, new ShutdownHooks());
   const webhooks = new WebhookService(config, engine, clock, new JsonLogger('silent'), new ShutdownHooks());
   const service = new ChannelsService(config, engine, clock, new RateLimitService(config, engine, clock), coalescer, webhooks);

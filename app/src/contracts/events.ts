@@ -158,6 +158,8 @@ export interface InterServerEvents {
   'notification:deliver': (e: { deliveries: Array<{ userId: string; kind: 'new' | 'batch'; notifications: GatewayNotification[] }> }) => void;
   /** Asks every instance to re-register its live sockets in the presence store (ops reconcile). */
   'presence:reconcile': (e: { dryRun: boolean }, ack: (r: { added: number; removed: number }) => void) => void;
+  /** Room events another instance coalesced (member and presence changes), for this instance's sockets, in order. */
+  'rooms:emit': (e: { events: Array<{ rooms: string[]; event: keyof ServerToClientEvents; payload: unknown; exceptSocketId?: string }> }) => void;
 }
 
 /** What the auth middleware stores on each socket; nothing else reads the token. */

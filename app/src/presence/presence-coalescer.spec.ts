@@ -4,15 +4,14 @@ import { MemoryEngine } from '../engine/memory/memory.engine';
 import { ShutdownHooks } from '../lifecycle/shutdown-hooks';
 import { MetricsService } from '../metrics/metrics.service';
 import { Broadcaster } from '../socket/broadcaster';
+import { recordRoomEvents } from '../../test/support/room-events';
 import { PresenceCoalescer } from './presence-coalescer';
 
 function setup(windowMs = 5000) {
   const config = loadConfig({ JWT_SECRET: 'x'.repeat(32), PRESENCE_COALESCE_MS: String(windowMs) });
   const engine = new MemoryEngine({ historyMaxLen: 10, idempotencyTtlSec: 60 });
   const broadcaster = new Broadcaster(engine, new JsonLogger('silent'), new MetricsService(undefined, false));
-  const emitted: Array<[unknown, string, unknown]> = [];
-  broadcaster.toChannel = ((channelId: string, event: string, payload: unknown) => void emitted.push([channelId, event, payload])) as never;
-  broadcaster.toRoom = ((room: unknown, event: string, payload: unknown) => void emitted.push([room, event, payload])) as never;
+  const emitted = recordRoomEvents(broadcaster);
   const hooks = new ShutdownHooks();
   const coalescer = new PresenceCoalescer(config, engine, new JsonLogger('silent'), broadcaster, hooks);
   return { coalescer, engine, emitted, hooks };

@@ -4,7 +4,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { LOGGER, type JsonLogger } from '../common/logger';
 import { ENGINE, type Engine } from '../engine/engine.ports';
 import { ShutdownHooks } from '../lifecycle/shutdown-hooks';
-import { Broadcaster } from '../socket/broadcaster';
+import { Broadcaster, type RoomEvent } from '../socket/broadcaster';
 import { rooms } from '../socket/rooms';
 import { visibleStatus } from './presence-view';
 
@@ -32,6 +32,7 @@ const PRESENCE_BUFFER = '\u0000presence';
  * rejoin, offline then online), and what is left is checked against the engine before it goes out
  * (a user who went back online through another instance is not announced offline).
  * The contract is unchanged: the same events and payloads, at most one per user and kind per flush.
+ * A flush reaches the other instances as one adapter message (Broadcaster.toRooms), not one per event.
  */
 @Injectable()
 export class PresenceCoalescer implements OnApplicationShutdown {
@@ -124,7 +125,7 @@ export class PresenceCoalescer implements OnApplicationShutdown {
     // Flushes run one after another so that a room's events keep their order.
     this.flushing = this.flushing
       .then(() => this.confirmed(changed))
-      .then((list) => list.forEach((e) => this.emit(e)))
+      .then((list) => this.broadcaster.toRooms(list.map(roomEvent)))
       .catch((err) => this.logger.error('presence.flush_failed', { err }));
   }
 
@@ -146,11 +147,16 @@ export class PresenceCoalescer implements OnApplicationShutdown {
   }
 
   private emit(e: Entry): void {
-    if (e.kind === 'presence') {
-      this.broadcaster.toRoom([...e.rooms], 'presence:changed', e.to);
-    } else {
-      const payload = { channelId: e.channelId, userId: e.userId };
-      this.broadcaster.toChannel(e.channelId, e.to ? 'channel:member_joined' : 'channel:member_left', payload, e.exceptSocketId);
-    }
+    this.broadcaster.toRooms([roomEvent(e)]);
   }
+}
+
+function roomEvent(e: Entry): RoomEvent {
+  if (e.kind === 'presence') return { rooms: [...e.rooms], event: 'presence:changed', payload: e.to };
+  return {
+    rooms: [rooms.channel(e.channelId)],
+    event: e.to ? 'channel:member_joined' : 'channel:member_left',
+    payload: { channelId: e.channelId, userId: e.userId },
+    ...(e.exceptSocketId ? { exceptSocketId: e.exceptSocketId } : {}),
+  };
 }

@@ -8,6 +8,7 @@ import { MaintenanceRegistry } from '../maintenance/maintenance.registry';
 import { MetricsService } from '../metrics/metrics.service';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { Broadcaster } from '../socket/broadcaster';
+import { recordRoomEvents } from '../../test/support/room-events';
 import { PresenceCoalescer } from './presence-coalescer';
 import { PresenceMaintenanceService } from './presence-maintenance.service';
 import { PresenceService } from './presence.service';
@@ -24,9 +25,7 @@ function setup() {
   const logger = new JsonLogger('silent');
   const metrics = new MetricsService(undefined, false);
   const broadcaster = new Broadcaster(engine, logger, metrics);
-  const emitted: Array<[unknown, string, unknown]> = [];
-  broadcaster.toChannel = ((c: string, e: string, p: unknown) => void emitted.push([c, e, p])) as never;
-  broadcaster.toRoom = ((r: unknown, e: string, p: unknown) => void emitted.push([r, e, p])) as never;
+  const emitted = recordRoomEvents(broadcaster);
   const coalescer = new PresenceCoalescer(config, engine, logger, broadcaster, new ShutdownHooks());
   const webhooks = new WebhookService(config, engine, clock, logger, new ShutdownHooks());
   const service = new PresenceService(engine, clock, logger, new RateLimitService(config, engine, clock), coalescer, metrics, webhooks);

@@ -9,6 +9,17 @@ import { rooms } from './rooms';
 
 type EventName = keyof ServerToClientEvents;
 
+/** One event for the sockets in any of `rooms` (each socket gets it once), but not `exceptSocketId`. */
+export interface RoomEvent {
+  rooms: string[];
+  event: EventName;
+  payload: unknown;
+  exceptSocketId?: string;
+}
+
+/** The inter-instance event that carries a `toRooms` batch. */
+const ROOM_EVENTS = 'rooms:emit';
+
 /** Fan-out samples kept at most (a message whose bus event never came back must not stay forever). */
 export const RECEIVED_MAX = 10_000;
 /** A sample older than this is dropped: its message's fan-out is no longer worth measuring. */
@@ -50,6 +61,9 @@ export class Broadcaster implements OnApplicationShutdown {
     this.clustered = engine.sharedAcrossInstances;
     engine.messages.subscribe((e) => this.onBus(e));
     this.follows = new ChannelFollows(engine.messages, logger, (channelId) => this.lastEmitted.delete(channelId));
+    this.onInstanceEvent(ROOM_EVENTS, (p) => {
+      if (Array.isArray(p.events)) this.emitLocal(p.events as RoomEvent[]);
+    });
   }
 
   /** Timers that fire after shutdown (coalescing, batches) must not write to closed connections. */
@@ -151,6 +165,27 @@ export class Broadcaster implements OnApplicationShutdown {
   /** Several rooms at once reach each socket in them once. */
   toRoom<E extends EventName>(room: string | string[], event: E, payload: PayloadOf<E>): void {
     this.server?.to(room).emit(event as never, payload as never);
+  }
+
+  /**
+   * Several room events at once: emitted to this instance's sockets now, and to the other
+   * instances as one adapter message (one PUBLISH, one parse per instance) instead of one per
+   * event, each of which emits them to its own sockets in the same order. For coalesced member and
+   * presence events, which come in bursts (a reconnect storm announces hundreds of users per flush).
+   */
+  toRooms(events: RoomEvent[]): void {
+    if (events.length === 0) return;
+    this.emitLocal(events);
+    this.toOtherInstances(ROOM_EVENTS, { events });
+  }
+
+  private emitLocal(events: RoomEvent[]): void {
+    const server = this.server;
+    if (!server) return;
+    for (const e of events) {
+      const op = server.local.to(e.rooms);
+      (e.exceptSocketId ? op.except(e.exceptSocketId) : op).emit(e.event as never, e.payload as never);
+    }
   }
 
   /** Sends an event to every other instance (Socket.IO adapter `serverSideEmit`). */

@@ -27,17 +27,23 @@ end
 
 /**
  * The handshake's admission and registration in one step.
- * KEYS: connect bucket, sockets, state
- * ARGV: capacity, windowMs, now, maxSockets, socketKey, retentionMs
+ * KEYS: connect bucket, sockets, state[, instance's socket set, set of instances]
+ * ARGV: capacity, windowMs, now, maxSockets, socketKey, retentionMs[, instance entry, instanceId]
  * Returns { 1, 0, sockets before, first, status, lastSeen } when admitted (the socket is then
  * registered), { 0, retryAfterMs, sockets } when the bucket is empty, { 2, 0, sockets } at the cap.
  * A refusal at the cap still takes its token: retrying past the cap is not free.
+ * With the two optional keys (one node only: they are in other slots) an admitted socket is also
+ * recorded under its instance in the same step, so a handshake sends one command, not three.
  */
 export const PRESENCE_ADMIT_LUA = `${RATE_BUCKET_LUA_FN}${CONNECT_SOCKET_LUA_FN}
 local allowed, retryAfterMs = consumeBucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 local sockets = redis.call('SCARD', KEYS[2])
 if allowed == 0 then return {0, retryAfterMs, sockets} end
 if sockets >= tonumber(ARGV[4]) then return {2, 0, sockets} end
+if #KEYS == 5 then
+  redis.call('SADD', KEYS[4], ARGV[7])
+  redis.call('SADD', KEYS[5], ARGV[8])
+end
 return {1, 0, sockets, connectSocket(KEYS[2], KEYS[3], ARGV[5], ARGV[3], ARGV[6])}
 `;
 

@@ -5,12 +5,18 @@ import { isCluster, type RedisClient } from './redis-connection';
 import type { RedisKeys } from './redis-keys';
 import { scriptsFor } from './lua-scripts';
 
+type AdmitReply = [number, number, number, number?, string?, string?];
+
 interface PresenceCommands {
   sgPresenceRead(sockets: string, state: string): Promise<[string, string, number]>;
   sgPresenceReadMany(keyCount: number, ...keys: string[]): Promise<Array<string | number>>;
   sgPresenceAdmit(
     bucket: string, sockets: string, state: string, capacity: number, windowMs: number, now: number, maxSockets: number, socketKey: string, retentionMs: number,
-  ): Promise<[number, number, number, number?, string?, string?]>;
+  ): Promise<AdmitReply>;
+  sgPresenceAdmitRecorded(
+    bucket: string, sockets: string, state: string, instance: string, instances: string,
+    capacity: number, windowMs: number, now: number, maxSockets: number, socketKey: string, retentionMs: number, entry: string, instanceId: string,
+  ): Promise<AdmitReply>;
   sgPresenceConnect(sockets: string, state: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string]>;
   sgPresenceDisconnect(sockets: string, state: string, channels: string, socketKey: string, now: number, retentionMs: number): Promise<[number, string, string, string[]]>;
   sgPresenceSetStatus(sockets: string, state: string, status: string, now: number, retentionMs: number): Promise<[string, number, string]>;
@@ -48,6 +54,7 @@ export class RedisPresence implements PresenceStore {
       // The key count is the first argument: one script for any number of users.
       sgPresenceReadMany: { lua: PRESENCE_READ_MANY_LUA },
       sgPresenceAdmit: { numberOfKeys: 3, lua: PRESENCE_ADMIT_LUA },
+      sgPresenceAdmitRecorded: { numberOfKeys: 5, lua: PRESENCE_ADMIT_LUA },
       sgPresenceConnect: { numberOfKeys: 2, lua: PRESENCE_CONNECT_LUA },
       sgPresenceDisconnect: { numberOfKeys: 3, lua: PRESENCE_DISCONNECT_LUA },
       sgPresenceSetStatus: { numberOfKeys: 2, lua: PRESENCE_SET_STATUS_LUA },
@@ -117,26 +124,39 @@ export class RedisPresence implements PresenceStore {
 
   admit(userId: string, socketKey: string, limits: ConnectLimits, now: number): Promise<ConnectAdmission> {
     return this.runner.run('presence_admit', async () => {
-      const instanceId = instanceOf(socketKey);
-      const entry = entryOf(userId, socketKey);
-      // The instance record goes out in the same round trip, as in connect(); a refused socket's
-      // record is taken back below.
-      const [[code, retryAfterMs, sockets, first, status, seen]] = await Promise.all([
-        this.scripts.sgPresenceAdmit(
+      const [code, retryAfterMs, sockets, first, status, seen] = isCluster(this.redis)
+        ? await this.admitAcrossSlots(userId, socketKey, limits, now)
+        : await this.scripts.sgPresenceAdmitRecorded(
           this.userKey(userId, 'connect-rate'), this.userKey(userId, 'sockets'), this.userKey(userId, 'state'),
-          limits.capacity, limits.windowMs, now, limits.maxSockets, socketKey, this.opts.retentionMs,
-        ),
-        this.redis.sadd(this.instanceKey(instanceId), entry),
-        this.redis.sadd(this.instancesKey, instanceId),
-      ]);
+          this.instanceKey(instanceOf(socketKey)), this.instancesKey,
+          limits.capacity, limits.windowMs, now, limits.maxSockets, socketKey, this.opts.retentionMs, entryOf(userId, socketKey), instanceOf(socketKey),
+        );
       if (Number(code) === 1) {
         return { allowed: true, sockets: Number(sockets), transition: { userId, status: status as ChosenStatus, lastSeen: parseSeen(seen ?? ''), first: Number(first) === 1 } };
       }
-      // Not awaited: the refusal is what the caller needs now, and a record left behind by a failed
-      // SREM names a socket that is not registered, which the next reconcile removes (a no-op disconnect).
-      this.redis.srem(this.instanceKey(instanceId), entry).catch(() => undefined);
       return { allowed: false, refusal: Number(code) === 2 ? 'socket_limit' : 'rate_limited', retryAfterMs: Number(retryAfterMs), sockets: Number(sockets) };
     });
+  }
+
+  /**
+   * On a Cluster the instance record lives in other slots than the user's keys: it goes out in the
+   * same round trip as the admission, as in connect(), and a refused socket's record is taken back.
+   */
+  private async admitAcrossSlots(userId: string, socketKey: string, limits: ConnectLimits, now: number): Promise<AdmitReply> {
+    const instanceId = instanceOf(socketKey);
+    const entry = entryOf(userId, socketKey);
+    const [reply] = await Promise.all([
+      this.scripts.sgPresenceAdmit(
+        this.userKey(userId, 'connect-rate'), this.userKey(userId, 'sockets'), this.userKey(userId, 'state'),
+        limits.capacity, limits.windowMs, now, limits.maxSockets, socketKey, this.opts.retentionMs,
+      ),
+      this.redis.sadd(this.instanceKey(instanceId), entry),
+      this.redis.sadd(this.instancesKey, instanceId),
+    ]);
+    // Not awaited: the refusal is what the caller needs now, and a record left behind by a failed
+    // SREM names a socket that is not registered, which the next reconcile removes (a no-op disconnect).
+    if (Number(reply[0]) !== 1) this.redis.srem(this.instanceKey(instanceId), entry).catch(() => undefined);
+    return reply;
   }
 
   trackChannel(userId: string, channelId: string): Promise<void> {
