@@ -21,6 +21,12 @@ export interface BenchOptions {
   /** seconds of handshakes per connect round (rate × seconds sockets, over two instances) @default 4 */
   connectSeconds: number;
   /**
+   * before each measured connect round, warm the fresh processes up with the same handshakes at the
+   * same rate, closed again (a long-running server is past its JIT warm-up; the cold round's CPU is
+   * reported too) @default true
+   */
+  connectWarmup: boolean;
+  /**
    * sockets per instance in the memory study, and the most any round puts on one instance
    * (larger layouts are scaled down to fit) @default 10000
    */
@@ -99,6 +105,7 @@ export const DEFAULTS: BenchOptions = {
   control: true,
   connectRates: [500, 1000, 2000],
   connectSeconds: 4,
+  connectWarmup: true,
   perInstance: 10_000,
   setupRate: 1000,
   channels: 1000,
@@ -184,9 +191,9 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     } else if (key === 'gatewayEngine') {
       if (value !== 'redis' && value !== 'memory') problems.push(`--gateway-engine takes redis or memory (got "${value}")`);
       else out.gatewayEngine = value;
-    } else if (key === 'control') {
-      if (!/^(true|false|1|0|yes|no)$/i.test(value)) problems.push(`--control takes true or false (got "${value}")`);
-      else out.control = /^(true|1|yes)$/i.test(value);
+    } else if (key === 'control' || key === 'connectWarmup') {
+      if (!/^(true|false|1|0|yes|no)$/i.test(value)) problems.push(`--${kebab(key)} takes true or false (got "${value}")`);
+      else out[key] = /^(true|1|yes)$/i.test(value);
     } else if (typeof def === 'number') {
       const n = Number(value);
       if (!Number.isFinite(n) || n < 0 || (POSITIVE.has(key) && n <= 0)) {

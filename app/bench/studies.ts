@@ -4,7 +4,7 @@
  */
 import {
   busyDelta, connectPhase, fanoutPhase, joinPhase, memoryPhase, probePhase, profiled, redisCounters, rejoinPhase, sleep, stormPhase, withRig,
-  type Log, type RigSpec,
+  type ConnectFigures, type Log, type Rig, type RigSpec,
 } from './bench';
 import type { BenchOptions, Scenario } from './options';
 import type { Layout, SystemKind } from './protocol';
@@ -54,6 +54,7 @@ export const CONNECT_FIGURES: FigureDef[] = [
   { key: 'connect_p50_ms', label: 'connect time p50 (ms)' },
   { key: 'connected_pct', label: 'connected (%)' },
   { key: 'cpu_ms_per_handshake', label: 'CPU of the instances per handshake (ms)' },
+  { key: 'cpu_ms_per_handshake_cold', label: 'CPU per handshake of fresh processes, the warm-up round (ms)' },
   // Counts near 0 for the baseline: compared as absolute figures, not as a ratio.
   { key: 'redis_round_trips_per_handshake', label: 'Redis round trips per handshake (INFO total_reads_processed)', compare: false },
   { key: 'redis_commands_per_handshake', label: 'Redis commands per handshake (INFO total_commands_processed)', compare: false },
@@ -65,12 +66,13 @@ function connectStudy(opts: BenchOptions, rate: number, countRedis: boolean, log
   return {
     id: `connect-${rate}`,
     title: `Connect at ${fmt(rate)} handshakes/s`,
-    setup: `${fmt(sockets)} sockets over two instances, opened at ${fmt(rate)} handshakes/s (open loop)${countRedis ? `; Redis INFO counters over the handshakes minus an idle window of the same length just before them` : ''}.`,
+    setup: `${fmt(sockets)} sockets over two instances, opened at ${fmt(rate)} handshakes/s (open loop)${opts.connectWarmup ? ', after a warm-up round of the same handshakes on the fresh processes, closed again' : ''}${countRedis ? `; Redis INFO counters over the handshakes minus an idle window of the same length just before them` : ''}.`,
     ...systemArms(opts, true),
     pairs: opts.rounds,
     figures: countRedis ? CONNECT_FIGURES : CONNECT_FIGURES.filter((f) => !f.key.startsWith('redis_')),
     labelFor: (key) => (key.startsWith('redis_calls.') ? `Redis \`${key.slice('redis_calls.'.length).toUpperCase()}\` calls per handshake` : key),
     run: (arm, name) => withRig(spec(arm, sockets), opts, async (rig) => {
+      const cold = opts.connectWarmup ? await warmUp(rig, rate) : null;
       let idle: [Awaited<ReturnType<typeof redisCounters>>, Awaited<ReturnType<typeof redisCounters>>] | null = null;
       if (countRedis) {
         // Start-up work (first maintenance run, presence heartbeat) settles before the idle window.
@@ -85,6 +87,7 @@ function connectStudy(opts: BenchOptions, rate: number, countRedis: boolean, log
         connect_p50_ms: c.latencyMs.p50,
         connected_pct: pct(c.successRate),
         cpu_ms_per_handshake: c.cpuMsPerHandshake,
+        ...(cold ? { cpu_ms_per_handshake_cold: cold.cpuMsPerHandshake } : {}),
         generator_elu: c.generatorElu,
       };
       if (idle && c.connected > 0) {
@@ -98,6 +101,18 @@ function connectStudy(opts: BenchOptions, rate: number, countRedis: boolean, log
       return { figures, errors: c.errors };
     }),
   };
+}
+
+/**
+ * The same handshakes on the fresh processes, then closed: the measured round meets a server past
+ * its JIT warm-up, as a long-running one is. Returns the warm-up round's own figures.
+ */
+async function warmUp(rig: Rig, rate: number): Promise<ConnectFigures> {
+  const cold = await connectPhase(rig, rate);
+  await rig.pool.all<number>({ cmd: 'trim', keep: 0 });
+  // The servers' disconnect work (presence offline, coalesced announcements) settles first.
+  await sleep(2000);
+  return cold;
 }
 
 function memoryStudy(opts: BenchOptions): StudyPlan {

@@ -14,6 +14,7 @@ import { requestClientIp } from './client-ip';
 import { inSpan } from '../tracing/spans';
 import { socketKeyOf } from '../common/socket-context.factory';
 import { ConnectionLifecycleService } from '../connection/connection-lifecycle.service';
+import { BatchWindow } from '../common/batch-window';
 
 type Next = (err?: Error) => void;
 
@@ -35,7 +36,11 @@ export class AuthMiddleware {
     private readonly guard: ConnectionGuardService,
     private readonly metrics: MetricsService,
     private readonly lifecycle: ConnectionLifecycleService,
-  ) {}
+  ) {
+    this.batch = new BatchWindow(config.handshakeBatchMs);
+  }
+
+  private readonly batch: BatchWindow;
 
   readonly handle = (socket: Socket, next: Next): void => {
     inSpan('socket.handshake', { 'messaging.system': 'socket.io' }, async (span) => {
@@ -73,7 +78,9 @@ export class AuthMiddleware {
       throw err;
     }
     // One round trip for the per-user state: the admission (connect bucket, socket cap and the
-    // presence registration, in the user's slot), the inbox read and the revocation read go out together.
+    // presence registration, in the user's slot), the inbox read and the revocation read go out
+    // together, and with those of the other handshakes of the same batch window.
+    await this.batch.wait();
     const socketKey = socketKeyOf(this.config.instanceId, socket.id);
     const { admission, unacked } = this.lifecycle.admit(user.userId, socketKey);
     const [admitted, revoked] = await Promise.allSettled([

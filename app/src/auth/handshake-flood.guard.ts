@@ -31,9 +31,9 @@ const MAX_LOGGED = 10_000;
  *
  * An address the fleet answered for less than ESTIMATE_TTL_MS ago, with more than a margin of its
  * budget left, is let through at once and its token is charged in the background: one call per
- * address for all the handshakes of a CHARGE_WINDOW_MS window, so a NAT or a reconnect storm
- * neither waits a Redis round trip per handshake nor sends one, while the fleet still learns of
- * every admission within the window plus a round trip. Near the limit, or without a
+ * address for all the handshakes of a CHARGE_WINDOW_MS window (sooner for a burst from one
+ * address), so a NAT or a reconnect storm neither waits a Redis round trip per handshake nor sends
+ * one, while the fleet still learns of every admission within the window plus a round trip. Near the limit, or without a
  * fresh answer, each handshake waits for the fleet's decision, so the limit holds exactly for a
  * client that is alone on its address; several instances draining the last margin at once can
  * pass it by what they admit within that second.
@@ -45,6 +45,7 @@ export class HandshakeFloodGuard {
   /** Fast-path admissions per address not yet charged to the fleet's bucket. */
   private charges = new Map<string, number>();
   private chargeTimer: NodeJS.Timeout | null = null;
+  private chargeSoon: NodeJS.Immediate | null = null;
   /** A failure that is not an outage is a bug: logged with its stack the first time, counted every time. */
   private bugLogged = false;
 
@@ -95,10 +96,19 @@ export class HandshakeFloodGuard {
     return Math.max(10, Math.ceil(this.config.rateLimits.connectPerIp / 10));
   }
 
+  /**
+   * An address that gathers a quarter of the margin within the window (a burst from one NAT) is
+   * charged in the next turn instead: the other instances must learn of a burst before it can
+   * eat the margin they rely on.
+   */
   private charge(ip: string): void {
-    this.charges.set(ip, (this.charges.get(ip) ?? 0) + 1);
-    if (this.chargeTimer) return;
-    this.chargeTimer = setTimeout(() => this.flushCharges(), CHARGE_WINDOW_MS);
+    const count = (this.charges.get(ip) ?? 0) + 1;
+    this.charges.set(ip, count);
+    if (count >= Math.ceil(this.margin / 4)) {
+      if (!this.chargeSoon) this.chargeSoon = setImmediate(() => this.flushCharges());
+    } else if (!this.chargeTimer) {
+      this.chargeTimer = setTimeout(() => this.flushCharges(), CHARGE_WINDOW_MS);
+    }
   }
 
   /**
@@ -108,7 +118,10 @@ export class HandshakeFloodGuard {
   private flushCharges(): void {
     const batch = this.charges;
     this.charges = new Map();
+    if (this.chargeTimer) clearTimeout(this.chargeTimer);
+    if (this.chargeSoon) clearImmediate(this.chargeSoon);
     this.chargeTimer = null;
+    this.chargeSoon = null;
     const now = this.clock.now();
     for (const [ip, count] of batch) {
       this.engine.rateLimiter.consume(this.bucketOf(ip), this.config.rateLimits.connectPerIp, WINDOW_MS, now, count).then(

@@ -12,6 +12,32 @@ describe(RedisCommandRunner.name, () => {
   beforeAll(async () => { server = await RedisServer.start(); });
   afterAll(async () => server?.stop());
 
+  it('should answer every command within its own deadline, oldest first, and leave finished ones alone (one shared timer)', async () => {
+    const runner = new RedisCommandRunner(200);
+    const observed: Array<[string, boolean]> = [];
+    runner.observer = (command, _s, ok) => void observed.push([command, ok]);
+    const never = () => new Promise<never>(() => undefined);
+    const started = performance.now();
+    const first = runner.run('first', never).catch((err: unknown) => [err, performance.now() - started] as const);
+    await new Promise((r) => setTimeout(r, 100));
+    const quick = runner.run('quick', async () => 'done');
+    const second = runner.run('second', never).catch((err: unknown) => [err, performance.now() - started] as const);
+    expect(await quick).toBe('done');
+    const [firstErr, firstAt] = await first;
+    expect(firstErr).toBeInstanceOf(EngineUnavailableError);
+    expect((firstErr as Error).message).toContain('first timed out after 200 ms');
+    // The second started about 100 ms later, so it is still pending when the first expires.
+    expect(observed).toEqual([['quick', true], ['first', false]]);
+    const [secondErr, secondAt] = await second;
+    expect((secondErr as Error).message).toContain('second timed out after 200 ms');
+    expect(firstAt).toBeGreaterThanOrEqual(199);
+    expect(secondAt).toBeGreaterThanOrEqual(firstAt + 50);
+    expect(observed).toEqual([['quick', true], ['first', false], ['second', false]]);
+    // A store failure that is an outage is mapped; the result of a finished command is its own.
+    await expect(runner.run('down', async () => { throw new Error('Connection is closed.'); })).rejects.toBeInstanceOf(EngineUnavailableError);
+    await expect(runner.run('sync-throw', () => { throw new TypeError('bug'); })).rejects.toBeInstanceOf(TypeError);
+  });
+
   it('should leave a TypeError in engine code as it is (INTERNAL_ERROR), not UNAVAILABLE', async () => {
     const runner = new RedisCommandRunner(1000);
     const bug = runner.run('buggy', async () => (undefined as unknown as { x: number }).x);
