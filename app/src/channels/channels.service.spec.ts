@@ -11,6 +11,8 @@ import { ChannelsService } from './channels.service';
 import { PresenceCoalescer } from '../presence/presence-coalescer';
 import { ShutdownHooks } from '../lifecycle/shutdown-hooks';
 import { WebhookService } from '../webhooks/webhook.service';
+import { EngineUnavailableError } from '../common/gateway-error';
+import { until } from '../../test/support/clients';
 
 function setup(env: Record<string, string> = {}) {
   // Coalescing off: member events go out at once, so each test sees them synchronously.
@@ -22,7 +24,7 @@ function setup(env: Record<string, string> = {}) {
   const emitted = recordRoomEvents(broadcaster);
   const coalescer = new PresenceCoalescer(config, engine, new JsonLogger('silent'), broadcaster, new ShutdownHooks());
   const webhooks = new WebhookService(config, engine, clock, new JsonLogger('silent'), new ShutdownHooks());
-  const service = new ChannelsService(config, engine, clock, new RateLimitService(config, engine, clock), coalescer, webhooks);
+  const service = new ChannelsService(config, engine, clock, new RateLimitService(config, engine, clock), coalescer, webhooks, new JsonLogger('silent'));
   const ctx = (userId: string, socketId = `s-${userId}`): SocketContext & { joined: Set<string> } => {
     const joined = new Set<string>();
     const user: AuthenticatedUser = { userId, roles: ['member'], channels: ['*'], expiresAt: null, issuedAt: null };
@@ -47,6 +49,28 @@ describe(ChannelsService.name, () => {
     expect(emitted.filter(([, e]) => e === 'channel:member_left')).toHaveLength(0);
     await service.leaveAll('alice', 'i1/a2', ['c']);
     expect(emitted.filter(([, e]) => e === 'channel:member_left')).toEqual([['c', 'channel:member_left', { channelId: 'c', userId: 'alice' }]]);
+  });
+
+  it('should take back the membership of a join whose subscription or position read failed, and announce it only if it was announced', async () => {
+    const { service, engine, ctx, emitted } = setup();
+    const follow = engine.messages.follow.bind(engine.messages);
+    // The store's subscription step fails while the membership write beside it succeeds.
+    engine.messages.follow = () => Promise.reject(new EngineUnavailableError('subscribe failed'));
+    const a = ctx('ann', 'a1');
+    await expect(service.join(a, { channelId: 'f' })).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(a.joined.has('channel:f')).toBe(false);
+    await until(async () => !(await engine.membership.isMember('f', 'ann')));
+    expect(emitted).toEqual([]);
+
+    // A later step fails after the join was announced: the leave is announced too.
+    engine.messages.follow = follow;
+    const meta = engine.messages.meta.bind(engine.messages);
+    engine.messages.meta = () => Promise.reject(new EngineUnavailableError('meta failed'));
+    await expect(service.join(a, { channelId: 'f' })).rejects.toBeInstanceOf(EngineUnavailableError);
+    await until(async () => !(await engine.membership.isMember('f', 'ann')));
+    expect(emitted.map(([, e]) => e)).toEqual(['channel:member_joined', 'channel:member_left']);
+    engine.messages.meta = meta;
+    expect(await service.join(a, { channelId: 'f' })).toMatchObject({ channelId: 'f', members: ['ann'] });
   });
 
   it('should replay exactly the messages after sinceSeq within the same epoch', async () => {

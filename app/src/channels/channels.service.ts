@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LOGGER, type JsonLogger } from '../common/logger';
 import type { ChannelJoinPayload, ChannelJoinResult, ChatMessage } from '../contracts/events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
@@ -25,46 +26,80 @@ export class ChannelsService {
     private readonly rateLimits: RateLimitService,
     private readonly coalescer: PresenceCoalescer,
     private readonly webhooks: WebhookService,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
   ) {}
 
   async join(ctx: SocketContext, p: ChannelJoinPayload): Promise<ChannelJoinResult> {
     const { user } = ctx;
     if (!canAccessChannel(user, p.channelId)) throw new GatewayError('FORBIDDEN', `no grant for channel ${p.channelId}`);
-    const now = this.clock.now();
-    // Rejoining a channel held moments ago (a reconnect) draws on a generous bucket, so a client
-    // resubscribing to its 30 channels is never refused while fresh joins stay tightly limited.
-    const rejoin = await this.engine.membership.wasRecentlyMember(p.channelId, user.userId, this.config.rejoinGraceMs, now);
-    await this.rateLimits.check(user.userId, rejoin ? 'channel:rejoin' : 'channel:join');
+    await this.admitJoin(user.userId, p);
 
     const room = rooms.channel(p.channelId);
     const wasInRoom = ctx.rooms.has(room);
     // Join the room before reading history: a message published in between then arrives live
     // and in the replay, and the client drops the duplicate by seq — it is never lost.
     ctx.rooms.join(room);
+    let announced = false;
     try {
-      // Joining the room made this instance follow the channel; history is read only once that
-      // subscription is confirmed, so no message falls between the replay and the live stream.
-      await this.engine.messages.follow(p.channelId);
-      if (!wasInRoom) {
-        const { firstForUser } = await this.engine.membership.add(p.channelId, user.userId, ctx.socketKey);
-        if (firstForUser) {
-          this.coalescer.member(p.channelId, user.userId, true, ctx.socketId);
-          this.webhooks.memberJoined(p.channelId, user.userId);
-        }
-      }
-      const meta = await this.engine.messages.meta(p.channelId);
-      const [replay, members, readSeq] = await Promise.all([
-        this.replay(p, meta),
-        this.engine.membership.members(p.channelId, MAX_MEMBERS_LISTED),
+      // Joining the room made this instance follow the channel. What does not depend on that
+      // subscription (the membership, the read cursor, the presence record) goes out with it;
+      // the channel's position is read once it is confirmed, so no message falls between the
+      // replay and the live stream. Two round trips after the rate limit, not four.
+      const [, firstForUser, readSeq] = await Promise.all([
+        this.engine.messages.follow(p.channelId),
+        wasInRoom ? false : this.engine.membership.add(p.channelId, user.userId, ctx.socketKey).then((r) => r.firstForUser),
         this.engine.readCursors.get(p.channelId, user.userId),
         // The user's presence:changed goes to the channels their sockets joined.
         wasInRoom ? undefined : this.engine.presence.trackChannel(user.userId, p.channelId),
       ]);
+      if (firstForUser) {
+        this.coalescer.member(p.channelId, user.userId, true, ctx.socketId);
+        this.webhooks.memberJoined(p.channelId, user.userId);
+        announced = true;
+      }
+      const [meta, members] = await Promise.all([
+        this.engine.messages.meta(p.channelId),
+        this.engine.membership.members(p.channelId, MAX_MEMBERS_LISTED),
+      ]);
+      const replay = await this.replay(p, meta);
       return { channelId: p.channelId, epoch: meta.epoch, lastSeq: meta.lastSeq, members, ...replay, readSeq };
     } catch (err) {
-      if (!wasInRoom) ctx.rooms.leave(room);
+      if (!wasInRoom) {
+        ctx.rooms.leave(room);
+        // The membership may have been added beside a step that failed: a socket that is not in
+        // the room must not stay a member (a no-op when the add did not happen either).
+        this.undoMembership(user.userId, ctx.socketKey, p.channelId, announced).catch((cleanup: Error) =>
+          this.logger.warn('channel.join_undo_failed', { userId: user.userId, metadata: { channelId: p.channelId }, err: cleanup }));
+      }
       throw err;
     }
+  }
+
+  private async undoMembership(userId: string, socketKey: string, channelId: string, announced: boolean): Promise<void> {
+    const { lastForUser } = await this.engine.membership.remove(channelId, userId, socketKey, this.clock.now());
+    if (lastForUser && announced) {
+      this.coalescer.member(channelId, userId, false);
+      this.webhooks.memberLeft(channelId, userId);
+    }
+  }
+
+  /**
+   * Rejoining a channel held moments ago (a reconnect) draws on a generous bucket, so a client
+   * resubscribing to its 30 channels is never refused while fresh joins stay tightly limited.
+   * A client that says where it left off (`sinceSeq`) claims a rejoin: its rejoin token goes out
+   * with the membership check, one round trip instead of two. A wrong claim costs it that token
+   * and still meets the fresh-join bucket.
+   */
+  private async admitJoin(userId: string, p: ChannelJoinPayload): Promise<void> {
+    const recently = this.engine.membership.wasRecentlyMember(p.channelId, userId, this.config.rejoinGraceMs, this.clock.now());
+    if (p.sinceSeq === undefined) {
+      await this.rateLimits.check(userId, (await recently) ? 'channel:rejoin' : 'channel:join');
+      return;
+    }
+    const [recent, rejoin] = await Promise.allSettled([recently, this.rateLimits.check(userId, 'channel:rejoin')]);
+    if (recent.status === 'rejected') throw recent.reason;
+    if (!recent.value) return this.rateLimits.check(userId, 'channel:join');
+    if (rejoin.status === 'rejected') throw rejoin.reason;
   }
 
   /** Fills the gap after `sinceSeq`, or says honestly (recovered: false) that it cannot. */

@@ -19,6 +19,8 @@ export class ChannelTopics {
   private readonly subscribed = new Set<string>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly sharded: boolean;
+  /** Topics gathered in this tick for one (UN)SUBSCRIBE, and that command's reply. */
+  private readonly batches: Record<'subscribe' | 'unsubscribe', { topics: string[]; sent: Promise<unknown> } | null> = { subscribe: null, unsubscribe: null };
 
   constructor(
     private readonly subscriber: RedisClient,
@@ -63,6 +65,27 @@ export class ChannelTopics {
     }
   }
 
+  /**
+   * (UN)SUBSCRIBE of every topic applied in the same tick as one command: a client rejoining its
+   * 30 channels costs one write, not 30. Not on a Cluster, where each SSUBSCRIBE goes to the
+   * shard that owns its topic's slot.
+   */
+  private batched(command: 'subscribe' | 'unsubscribe', topic: string): Promise<unknown> {
+    let batch = this.batches[command];
+    if (!batch) {
+      const topics: string[] = [];
+      const sent = new Promise<unknown>((resolve, reject) => {
+        process.nextTick(() => {
+          this.batches[command] = null;
+          this.subscriber[command](...topics).then(resolve, reject);
+        });
+      });
+      batch = this.batches[command] = { topics, sent };
+    }
+    batch.topics.push(topic);
+    return batch.sent;
+  }
+
   private reconcile(topic: string): Promise<void> {
     const prior = this.pending.get(topic) ?? Promise.resolve();
     // Only an ordering barrier: the prior step's failure went to its own caller; this one still runs.
@@ -79,9 +102,9 @@ export class ChannelTopics {
     const want = this.wanted.has(topic);
     if (want === this.subscribed.has(topic)) return;
     const command = want ? 'subscribe' : 'unsubscribe';
-    const sent = want
-      ? (this.sharded ? this.subscriber.ssubscribe(topic) : this.subscriber.subscribe(topic))
-      : (this.sharded ? this.subscriber.sunsubscribe(topic) : this.subscriber.unsubscribe(topic));
+    const sent = this.sharded
+      ? (want ? this.subscriber.ssubscribe(topic) : this.subscriber.sunsubscribe(topic))
+      : this.batched(command, topic);
     // A reply arriving after the deadline still updates what Redis holds for this instance.
     sent.then(() => (want ? this.subscribed.add(topic) : this.subscribed.delete(topic)), () => undefined);
     await this.runner.run(`channel_${command}`, () => sent);

@@ -51,6 +51,9 @@ describe(RedisCommandRunner.name, () => {
     // A Sentinel demoting the primary unblocks its pending WAITs with this reply.
     expect(isUnavailable(new ReplyError('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)'))).toBe(true);
     expect(isUnavailable(new Error('Too many Cluster redirections. Last error: ReplyError: MOVED 3999 127.0.0.1:7002'))).toBe(true);
+    // What ioredis rejects a pipeline's unwritten commands with when the connection drops mid-write
+    // (seen when a Sentinel failover killed the primary during sends).
+    expect(isUnavailable(Object.assign(new Error('Command aborted due to connection close'), { name: 'AbortError' }))).toBe(true);
     expect(isUnavailable(new ReplyError('ERR wrong number of arguments for \'get\' command'))).toBe(false);
     expect(isUnavailable(new ReplyError('NOSCRIPT No matching script'))).toBe(false);
   });

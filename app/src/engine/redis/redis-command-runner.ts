@@ -17,7 +17,7 @@ const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYA
  * Errors ioredis raises when the connection, not the command, failed: closed or not yet open,
  * not writeable (no offline queue), timed out, retries exhausted, or a socket-level errno.
  */
-const CONNECTION_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|connect E|read E|write E|getaddrinfo E|Failed to refresh slots cache|None of the sentinels|All sentinels are unreachable|None of startup nodes is available|Cluster is disconnect|Too many Cluster redirections|Connection is discarded|Connection is aborted)/;
+const CONNECTION_MESSAGES = /^(Connection is closed|Stream isn't writeable|Command timed out|Reached the max retries per request limit|connect E|read E|write E|getaddrinfo E|Failed to refresh slots cache|None of the sentinels|All sentinels are unreachable|None of startup nodes is available|Cluster is disconnect|Too many Cluster redirections|Connection is discarded|Connection is aborted|Command aborted due to connection close)/;
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**

@@ -1,12 +1,13 @@
 /**
- * HANDSHAKE_BATCH_MS (issue 13): handshakes that reach their Redis step within one window share
- * one write and one read, counted by the server's own INFO, against the same burst sent one by one.
+ * Work that arrives together goes to Redis together (issue 13), counted by the server's own INFO:
+ * handshakes within HANDSHAKE_BATCH_MS share one write and one read, and a client rejoining many
+ * channels at once costs one SUBSCRIBE.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { RedisServer } from '../support/redis-server';
 import { startTestGateway } from '../support/gateway';
-import { call, closeAll, connect } from '../support/clients';
+import { call, closeAll, connect, until } from '../support/clients';
 import { signToken } from '../support/tokens';
 
 const run = promisify(execFile);
@@ -15,6 +16,11 @@ const N = 30;
 async function readsProcessed(port: number): Promise<number> {
   const { stdout } = await run('redis-cli', ['-p', String(port), 'INFO', 'stats']);
   return Number(/total_reads_processed:(\d+)/.exec(stdout)?.[1]);
+}
+
+async function subscribeCalls(port: number): Promise<number> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'INFO', 'commandstats']);
+  return Number(/cmdstat_subscribe:calls=(\d+)/.exec(stdout)?.[1] ?? 0);
 }
 
 describe('handshake batching (HANDSHAKE_BATCH_MS)', () => {
@@ -49,5 +55,37 @@ describe('handshake batching (HANDSHAKE_BATCH_MS)', () => {
     console.log(`handshake batch: ${N} concurrent handshakes cost Redis ${oneByOne} reads one by one, ${batched} batched`);
     expect(oneByOne).toBeGreaterThanOrEqual(N);
     expect(batched).toBeLessThan(oneByOne / 3);
+  });
+});
+
+describe('subscriptions of channels joined together', () => {
+  let redis: RedisServer;
+  beforeAll(async () => { redis = await RedisServer.start(); });
+  afterEach(() => closeAll());
+  afterAll(async () => redis?.stop());
+
+  it('should subscribe 30 channels joined at once with a command or two, and deliver on every one of them', async () => {
+    const gw = await startTestGateway({ REDIS_URL: redis.url, RATE_LIMIT_CHANNEL_JOIN: '1000', RATE_LIMIT_MESSAGE_SEND: '1000' });
+    try {
+      const ids = Array.from({ length: 30 }, (_, i) => `sb-${i}`);
+      const reader = await connect(gw.url, await signToken({ sub: 'sb-reader' }));
+      const before = await subscribeCalls(redis.port);
+      const joins = await Promise.all(ids.map((channelId) => call(reader, 'channel:join', { channelId })));
+      for (const j of joins) expect(j).toMatchObject({ ok: true });
+      const subscribes = (await subscribeCalls(redis.port)) - before;
+      // Each join waited for its subscription: a message sent now reaches the reader on every channel.
+      const got = new Set<string>();
+      reader.on('message:new', (m: { channelId: string }) => void got.add(m.channelId));
+      const sender = await connect(gw.url, await signToken({ sub: 'sb-sender' }));
+      for (const channelId of ids) {
+        expect(await call(sender, 'channel:join', { channelId })).toMatchObject({ ok: true });
+        expect(await call(sender, 'message:send', { channelId, content: 'x', clientMsgId: `msg-${channelId}` })).toMatchObject({ ok: true });
+      }
+      await until(() => got.size === ids.length, 10_000, 'a message on each of the 30 channels');
+      expect(subscribes).toBeGreaterThanOrEqual(1);
+      expect(subscribes).toBeLessThanOrEqual(5);
+    } finally {
+      await gw.close();
+    }
   });
 });
