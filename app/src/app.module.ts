@@ -16,6 +16,7 @@ import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { ConnectionGateway } from './connection/connection.gateway';
 import { ConnectionLifecycleService } from './connection/connection-lifecycle.service';
+import { HandshakeBatcher } from './connection/handshake-batcher';
 import { SlowConsumerGuard } from './socket/slow-consumer.guard';
 import { HandshakeFloodGuard } from './auth/handshake-flood.guard';
 import { InvalidFrameGuard } from './socket/invalid-frame.guard';
@@ -90,6 +91,7 @@ export class AppModule {
         AuthMiddleware,
         SessionService,
         ConnectionLifecycleService,
+        HandshakeBatcher,
         RateLimitService,
         Broadcaster,
         ShutdownHooks,

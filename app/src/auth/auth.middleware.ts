@@ -14,7 +14,6 @@ import { requestClientIp } from './client-ip';
 import { inSpan } from '../tracing/spans';
 import { socketKeyOf } from '../common/socket-context.factory';
 import { ConnectionLifecycleService } from '../connection/connection-lifecycle.service';
-import { BatchWindow } from '../common/batch-window';
 
 type Next = (err?: Error) => void;
 
@@ -36,11 +35,7 @@ export class AuthMiddleware {
     private readonly guard: ConnectionGuardService,
     private readonly metrics: MetricsService,
     private readonly lifecycle: ConnectionLifecycleService,
-  ) {
-    this.batch = new BatchWindow(config.handshakeBatchMs);
-  }
-
-  private readonly batch: BatchWindow;
+  ) {}
 
   readonly handle = (socket: Socket, next: Next): void => {
     inSpan('socket.handshake', { 'messaging.system': 'socket.io' }, async (span) => {
@@ -77,23 +72,12 @@ export class AuthMiddleware {
       if (err instanceof TokenRejected) throw new Refusal(err.reason, err);
       throw err;
     }
-    // One round trip for the per-user state: the admission (connect bucket, socket cap and the
-    // presence registration, in the user's slot), the inbox read and the revocation read go out
-    // together, and with those of the other handshakes of the same batch window.
-    await this.batch.wait();
+    // One round trip for the per-user state (revocation, admission, inbox), shared with the other
+    // handshakes of the same batch window.
     const socketKey = socketKeyOf(this.config.instanceId, socket.id);
-    const { admission, unacked } = this.lifecycle.admit(user.userId, socketKey);
-    const [admitted, revoked] = await Promise.allSettled([
-      admission,
-      this.engine.revocations.isRevoked({ userId: user.userId, jti: user.jti, issuedAt: user.issuedAt }),
-    ]);
-    if (admitted.status === 'rejected') throw admitted.reason;
-    const a = admitted.value;
-    if (revoked.status === 'rejected' || revoked.value) {
-      if (a.allowed) this.lifecycle.abandon(user.userId, socketKey);
-      if (revoked.status === 'rejected') throw revoked.reason;
-      throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
-    }
+    const outcome = await this.lifecycle.admit(user, socketKey);
+    if (outcome.revoked) throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));
+    const a = outcome.admission;
     if (!a.allowed && a.refusal === 'rate_limited') {
       throw new Refusal('rate_limited', new GatewayError('RATE_LIMITED', 'too many connections for this user; retry later', a.retryAfterMs));
     }
@@ -102,7 +86,7 @@ export class AuthMiddleware {
     if (!a.allowed) {
       throw new Refusal('socket_limit', new GatewayError('RATE_LIMITED', `at most ${this.config.maxSocketsPerUser} connections per user`, 5000));
     }
-    socket.data.admitted = { transition: a.transition, unacked };
+    socket.data.admitted = { transition: a.transition, unacked: outcome.unacked };
     socket.data.user = user;
     // Socket.IO keeps the handshake for the socket's whole life; the verified token is never read
     // again, so it goes now instead of costing its size on every connection (and sitting in heap dumps).

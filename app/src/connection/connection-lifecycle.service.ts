@@ -12,13 +12,16 @@ import { MetricsService } from '../metrics/metrics.service';
 import { NotificationsService } from '../notifications/notifications.service';
 import { Broadcaster } from '../socket/broadcaster';
 import { CHANNEL_ROOM_PREFIX, rooms } from '../socket/rooms';
-import type { ConnectAdmission, PresenceTransition } from '../engine/presence.port';
+import type { PresenceTransition } from '../engine/presence.port';
+import type { HandshakeOutcome } from '../engine/handshake.port';
+import type { AuthenticatedUser } from '../contracts/events';
+import { HandshakeBatcher } from './handshake-batcher';
 import type { StoredNotification } from '../engine/notification-inbox.port';
 
-/** What a handshake's admission leaves for `opened`: the presence registration and the pending inbox read. */
+/** What a handshake's admission leaves for `opened`: the presence registration and the pending inbox. */
 export interface Admitted {
   transition: PresenceTransition & { first: boolean };
-  unacked: Promise<StoredNotification[]>;
+  unacked: StoredNotification[];
 }
 
 /**
@@ -40,24 +43,18 @@ export class ConnectionLifecycleService {
     private readonly metrics: MetricsService,
     private readonly notifications: NotificationsService,
     private readonly broadcaster: Broadcaster,
+    private readonly handshakes: HandshakeBatcher,
   ) {}
 
   /**
-   * The per-user step of a handshake: the admission (connect rate, socket cap, presence
-   * registration) and the inbox read are issued in the same tick as the caller's revocation read,
-   * so the three leave in one write: one Redis round trip for the handshake's state. The inbox is
-   * read before the socket is known to be admitted; a refused socket's read is simply unused.
+   * The per-user step of a handshake: the revocation check, the admission (connect rate, socket
+   * cap, presence registration) and the inbox read, sent with the other handshakes of the same
+   * batch window (HandshakeBatcher): on one Redis node, one script for all of them.
    */
-  admit(userId: string, socketKey: string): { admission: Promise<ConnectAdmission>; unacked: Promise<StoredNotification[]> } {
-    const admission = this.presence.admit(userId, socketKey, {
-      capacity: this.config.rateLimits.connectPerUser,
-      windowMs: 60_000,
-      maxSockets: this.config.maxSocketsPerUser,
-    });
-    const unacked = this.notifications.unackedFor(userId);
-    // Its failure is handled where it is awaited (redeliver logs it); unawaited, on a refusal, it is moot.
-    unacked.catch(() => undefined);
-    return { admission, unacked };
+  admit(user: AuthenticatedUser, socketKey: string): Promise<HandshakeOutcome> {
+    const outcome = this.handshakes.admit({ socketKey, revocation: { userId: user.userId, jti: user.jti, issuedAt: user.issuedAt } });
+    const admission = this.presence.admitted(user.userId, socketKey, outcome.then((o) => (o.revoked ? null : o.admission)));
+    return admission.then(() => outcome);
   }
 
   /** An admitted socket whose handshake did not complete (refused later, or the client left). */
@@ -79,7 +76,7 @@ export class ConnectionLifecycleService {
     const ready = { userId: user.userId, instanceId: this.config.instanceId, serverTime: new Date(now).toISOString() };
     if (this.broadcaster.toLocalSocketId(ctx.socketId, 'connection:ready', ready)) {
       // Sent after connection:ready, once the client's handlers are in place.
-      this.notifications.redeliver(user.userId, ctx.socketId, admitted.unacked).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
+      this.notifications.redeliver(user.userId, ctx.socketId, Promise.resolve(admitted.unacked)).catch((err) => this.logger.warn('notification.redeliver_failed', { userId: user.userId, err }));
     }
     this.metrics.connectDuration.observe(Math.max(0, now - (connectedAt ?? now)) / 1000);
     this.logger.debugEvent('connection.ready', { userId: user.userId, metadata: { socketId: ctx.socketId } });

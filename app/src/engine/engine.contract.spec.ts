@@ -7,6 +7,7 @@ import type { PruneResult } from './redis/redis-membership';
 import { RedisEngine } from './redis/redis.engine';
 import { EngineUnavailableError } from '../common/gateway-error';
 import { notificationInboxContract } from '../../test/engine-contracts/notification-inbox.contract';
+import { handshakeContract } from '../../test/engine-contracts/handshake.contract';
 import { webhookQueueContract } from '../../test/engine-contracts/webhook-queue.contract';
 
 type PrunableEngine = Engine & { membership: MembershipStore & { pruneInstance(instanceId: string, now: number): Promise<PruneResult> } };
@@ -797,6 +798,7 @@ describe.each(harnesses)('Engine contract ($label)', (h) => {
   });
 
   describe('NotificationInbox', () => notificationInboxContract(make));
+  describe('HandshakeStore', () => handshakeContract(make));
 
   describe('WebhookQueue', () => webhookQueueContract(make, h.kind === 'redis' ? peer : undefined));
 

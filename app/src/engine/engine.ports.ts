@@ -12,11 +12,13 @@ import type { HousekeepingStore } from './housekeeping.port';
 import type { PresenceStore, ReadCursorStore } from './presence.port';
 import type { NotificationInbox } from './notification-inbox.port';
 import type { WebhookQueue } from './webhook-queue.port';
+import type { HandshakeStore } from './handshake.port';
 
 export type { HousekeepingStore } from './housekeeping.port';
 export type { ChosenStatus, PresenceRecord, PresenceStore, PresenceTransition, ReadCursorStore } from './presence.port';
 export type { NotificationInbox, StoredNotification, NotificationState, InboxLimits } from './notification-inbox.port';
 export type { WebhookQueue, WebhookEvent, WebhookEventType, ClaimedWebhook, DeadLetter } from './webhook-queue.port';
+export type { HandshakeStore, HandshakeRequest, HandshakeOutcome, HandshakeLimits } from './handshake.port';
 
 export interface AppendInput {
   channelId: string;
@@ -208,6 +210,7 @@ export interface Engine {
   readonly readCursors: ReadCursorStore;
   readonly notifications: NotificationInbox;
   readonly webhooks: WebhookQueue;
+  readonly handshakes: HandshakeStore;
   /**
    * True when other gateway instances share this state and are reached through the Socket.IO
    * adapter (inter-instance events are worth sending); false for one self-contained process.

@@ -58,8 +58,15 @@ export class PresenceService {
    * The handshake's per-user step (PresenceStore.admit): an admitted socket is registered in the
    * store and listed as this instance's at once, so a reconcile that runs before it opens keeps it.
    */
-  async admit(userId: string, socketKey: string, limits: ConnectLimits): Promise<ConnectAdmission> {
-    const admission = this.engine.presence.admit(userId, socketKey, limits, this.clock.now());
+  admit(userId: string, socketKey: string, limits: ConnectLimits): Promise<ConnectAdmission> {
+    return this.admitted(userId, socketKey, this.engine.presence.admit(userId, socketKey, limits, this.clock.now())) as Promise<ConnectAdmission>;
+  }
+
+  /**
+   * Tracks an admission issued elsewhere (a handshake batch) the way `admit` does; null stands for
+   * a handshake refused before admission (a revoked token), which registered nothing.
+   */
+  async admitted(userId: string, socketKey: string, admission: Promise<ConnectAdmission | null>): Promise<ConnectAdmission | null> {
     // Only an ordering barrier for disconnect; the caller gets (and answers) the failure itself.
     const entry = { userId, registered: admission.then(() => undefined, () => undefined), opened: false };
     this.local.set(socketKey, entry);
@@ -67,7 +74,7 @@ export class PresenceService {
       this.local.delete(socketKey);
       throw err;
     });
-    if (!result.allowed) this.local.delete(socketKey);
+    if (!result?.allowed) this.local.delete(socketKey);
     return result;
   }
 

@@ -1,3 +1,4 @@
+import { ComposedHandshakes } from '../composed-handshakes';
 import type { Engine } from '../engine.ports';
 import { MemoryHousekeeping } from './memory-housekeeping';
 import { MemoryInstances } from './memory-instances';
@@ -31,6 +32,7 @@ export class MemoryEngine implements Engine {
   readonly presence = new MemoryPresence(this.rateLimiter);
   readonly readCursors = new MemoryReadCursors();
   readonly notifications = new MemoryNotificationInbox();
+  readonly handshakes = new ComposedHandshakes(this.presence, this.revocations, this.notifications, false);
   readonly webhooks = new MemoryWebhookQueue();
 
   constructor(opts: MemoryEngineOptions) {

@@ -11,7 +11,7 @@ import { RATE_BUCKET_LUA_FN } from './rate-limiter.lua';
  * Registers a socket. KEYS-like arguments: the user's socket set and state hash.
  * Returns first (0/1), status, lastSeen ('' when never).
  */
-const CONNECT_SOCKET_LUA_FN = `
+export const CONNECT_SOCKET_LUA_FN = `
 local function connectSocket(socketsKey, stateKey, socketKey, now, retentionMs)
   local first = redis.call('SCARD', socketsKey) == 0
   redis.call('SADD', socketsKey, socketKey)

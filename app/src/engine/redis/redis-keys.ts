@@ -58,6 +58,21 @@ export class RedisKeys {
     return `${this.prefix}:rl:${key}`;
   }
 
+  /** One user's presence (hash tag `{pr:<userId>}`): socket set, state hash, channels, connect bucket. */
+  presenceUser(userId: string, part: 'sockets' | 'state' | 'channels' | 'connect-rate'): string {
+    return `${this.prefix}:{pr:${encodeURIComponent(userId)}}:${part}`;
+  }
+
+  /** Set of `userId socketKey` entries registered through one instance. */
+  presenceInstance(instanceId: string): string {
+    return `${this.prefix}:{inst:${instanceId}}:presence`;
+  }
+
+  /** Set of instances holding presence entries. */
+  get presenceInstances(): string {
+    return `${this.prefix}:presence:instances`;
+  }
+
   /** Revocation keys share one tag so `isRevoked` reads both in one round trip, on one node. */
   revokedJti(jti: string): string {
     return `${this.prefix}:{rev}:jti:${jti}`;

@@ -143,7 +143,7 @@ function body(r: StoredNotification): Body {
 }
 
 /** `state,deliveredAtMs,ackedAtMs` → the record's state fields. */
-function record(json: string, state: string): StoredNotification {
+export function record(json: string, state: string): StoredNotification {
   const [s, delivered, acked] = state.split(',');
   const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
   return { ...(JSON.parse(json) as Body), state: s as NotificationState, deliveredAt: iso(delivered), ackedAt: iso(acked) };

@@ -231,23 +231,23 @@ export class RedisPresence implements PresenceStore {
 
   /** User ids are URI-encoded so that a `}` in one cannot change the hash tag. */
   private userKey(userId: string, part: 'sockets' | 'state' | 'channels' | 'connect-rate'): string {
-    return `${this.keys.prefix}:{pr:${encodeURIComponent(userId)}}:${part}`;
+    return this.keys.presenceUser(userId, part);
   }
 
   private instanceKey(instanceId: string): string {
-    return `${this.keys.prefix}:{inst:${instanceId}}:presence`;
+    return this.keys.presenceInstance(instanceId);
   }
 
   private get instancesKey(): string {
-    return `${this.keys.prefix}:presence:instances`;
+    return this.keys.presenceInstances;
   }
 }
 
-function parseSeen(seen: string | null): number | null {
+export function parseSeen(seen: string | null): number | null {
   return seen ? Number(seen) : null;
 }
 
-function entryOf(userId: string, socketKey: string): string {
+export function entryOf(userId: string, socketKey: string): string {
   return JSON.stringify([userId, socketKey]);
 }
 
@@ -257,7 +257,7 @@ function parseEntry(entry: string): PresenceSocketEntry {
 }
 
 /** Socket keys are `${instanceId}/${socketId}`; socket ids never contain `/`, instance ids might. */
-function instanceOf(socketKey: string): string {
+export function instanceOf(socketKey: string): string {
   const slash = socketKey.lastIndexOf('/');
   return slash < 0 ? socketKey : socketKey.slice(0, slash);
 }

@@ -1,3 +1,6 @@
+import { ComposedHandshakes } from '../composed-handshakes';
+import type { HandshakeStore } from '../handshake.port';
+import { RedisHandshakes } from './redis-handshakes';
 import type { RedisOptions } from 'ioredis';
 import { EngineUnavailableError } from '../../common/gateway-error';
 import type { RedisTopology } from '../../config/redis-config';
@@ -77,6 +80,7 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly readCursors: RedisReadCursors;
   readonly notifications: RedisNotificationInbox;
+  readonly handshakes: HandshakeStore;
   readonly webhooks: RedisWebhookQueue;
 
   private readonly subscriber: RedisClient;
@@ -162,6 +166,9 @@ export class RedisEngine implements Engine {
     this.presence = new RedisPresence(this.redis, this.keys, this.runner, { retentionMs: PRESENCE_RETENTION_MS, maxTrackedChannels: MAX_TRACKED_CHANNELS });
     this.readCursors = new RedisReadCursors(this.redis, this.keys, this.runner, READ_CURSOR_RETENTION_MS);
     this.notifications = new RedisNotificationInbox(this.redis, this.keys, this.runner);
+    this.handshakes = cluster
+      ? new ComposedHandshakes(this.presence, this.revocations, this.notifications, true)
+      : new RedisHandshakes(this.redis, this.keys, this.runner, PRESENCE_RETENTION_MS);
     this.webhooks = new RedisWebhookQueue(this.redis, this.keys, this.runner);
   }
 
