@@ -72,8 +72,8 @@ export class AuthMiddleware {
       if (err instanceof TokenRejected) throw new Refusal(err.reason, err);
       throw err;
     }
-    // One round trip for the per-user state (revocation, admission, inbox), in a batch with the
-    // handshakes that reach this step meanwhile (HandshakeBatcher).
+    // One round trip for the per-user state (revocation, admission, inbox), shared with the other
+    // handshakes of the same batch window.
     const socketKey = socketKeyOf(this.config.instanceId, socket.id);
     const outcome = await this.lifecycle.admit(user, socketKey);
     if (outcome.revoked) throw new Refusal('revoked', new GatewayError('AUTH_FAILED', 'token revoked'));

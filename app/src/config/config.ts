@@ -119,6 +119,12 @@ export interface GatewayConfig {
    * @default 150
    */
   presenceCoalesceMs: number;
+  /**
+   * Handshakes that reach their Redis step within this window send it together (one write, one
+   * read for all of them) instead of one each; each waits at most this long. 0 sends each at once.
+   * @default 5
+   */
+  handshakeBatchMs: number;
   /** Interval of the maintenance jobs (history-trim, key-expiry, orphan-cleanup). */
   maintenanceIntervalMs: number;
   /** Channels with no members and no message for this long are deleted by orphan-cleanup. */
@@ -316,6 +322,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     demoPage: r.bool('DEMO_PAGE', false),
     heartbeatMs: r.int('PRESENCE_HEARTBEAT_MS', 15000, 200, 600000),
     presenceCoalesceMs: r.int('PRESENCE_COALESCE_MS', 150, 0, 5000),
+    handshakeBatchMs: r.int('HANDSHAKE_BATCH_MS', 5, 0, 100),
     maintenanceIntervalMs: r.int('MAINTENANCE_INTERVAL_MS', 60000, 500, 86_400_000),
     channelIdleMs: r.int('CHANNEL_IDLE_DAYS', 30, 1, 3650) * 86_400_000,
     revocationRetentionMs: r.int('REVOCATION_RETENTION_DAYS', 30, 1, 3650) * 86_400_000,

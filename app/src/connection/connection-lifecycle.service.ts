@@ -48,8 +48,8 @@ export class ConnectionLifecycleService {
 
   /**
    * The per-user step of a handshake: the revocation check, the admission (connect rate, socket
-   * cap, presence registration) and the inbox read, sent in a batch with the handshakes that
-   * reach this step meanwhile (HandshakeBatcher): on one Redis node, one script for all of them.
+   * cap, presence registration) and the inbox read, sent with the other handshakes of the same
+   * batch window (HandshakeBatcher): on one Redis node, one script for all of them.
    */
   admit(user: AuthenticatedUser, socketKey: string): Promise<HandshakeOutcome> {
     const outcome = this.handshakes.admit({ socketKey, revocation: { userId: user.userId, jti: user.jti, issuedAt: user.issuedAt } });

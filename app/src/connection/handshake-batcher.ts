@@ -13,18 +13,15 @@ interface Waiting {
 }
 
 /**
- * Sends handshakes' state steps to the engine in batches, without a timer: a handshake goes at
- * once when no batch is on its way, else it joins the next one, which leaves when the batch ahead
- * is answered. At a few handshakes a second each goes alone, with no added wait; in a reconnect
- * storm the batches grow with the load, and on one Redis node each is one script call instead of
- * a write, a read and three commands per handshake. The in-process memory engine gains nothing
- * from batches: each goes at once.
+ * Gathers the handshakes that reach their state step within HANDSHAKE_BATCH_MS and sends them to
+ * the engine as one batch: on one Redis node one script call for all of them, instead of a
+ * write, a read and three commands each. Each handshake waits at most the window; with 0, or on
+ * the in-process memory engine, each goes at once, alone.
  */
 @Injectable()
 export class HandshakeBatcher {
   private waiting: Waiting[] = [];
-  private inFlight = false;
-  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -35,33 +32,23 @@ export class HandshakeBatcher {
   admit(request: HandshakeRequest): Promise<HandshakeOutcome> {
     return new Promise<HandshakeOutcome>((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
-      if (!this.engine.handshakes.batches) this.send(this.waiting.splice(0));
-      else if (!this.inFlight && !this.scheduled) {
-        // Handshakes that reach this step in the same tick still leave together.
-        this.scheduled = true;
-        process.nextTick(() => this.next());
-      }
+      if (this.config.handshakeBatchMs === 0 || !this.engine.handshakes.batches || this.waiting.length >= MAX_BATCH) this.flush();
+      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.config.handshakeBatchMs);
     });
   }
 
-  private next(): void {
-    this.scheduled = false;
-    if (this.waiting.length === 0) return;
-    this.inFlight = true;
-    this.send(this.waiting.splice(0, MAX_BATCH)).finally(() => {
-      this.inFlight = false;
-      this.next();
-    });
-  }
-
-  private send(batch: Waiting[]): Promise<void> {
+  private flush(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     const limits = {
       capacity: this.config.rateLimits.connectPerUser,
       windowMs: 60_000,
       maxSockets: this.config.maxSocketsPerUser,
       inboxMax: this.config.notifications.inboxMax,
     };
-    return this.engine.handshakes.admit(batch.map((w) => w.request), limits, this.clock.now()).then(
+    this.engine.handshakes.admit(batch.map((w) => w.request), limits, this.clock.now()).then(
       (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i])),
       (err: unknown) => batch.forEach((w) => w.reject(err)),
     );
