@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -24,7 +24,7 @@ describe('VerifiedTokenCache', () => {
   });
 });
 
-describe('TokenVerifier (HS256 checked with node:crypto, claims by jose)', () => {
+describe('TokenVerifier (HS256 checked with node:crypto, claims by jose, verified claims cached)', () => {
   let now = Date.parse('2026-12-01T00:00:00Z');
   const verifier = new TokenVerifier(loadConfig({ JWT_SECRET: SECRET, JWT_CLOCK_TOLERANCE_SEC: '5', JWT_MAX_TOKEN_AGE_SEC: '3600' }), { now: () => now });
   const key = new TextEncoder().encode(SECRET);
@@ -44,6 +44,24 @@ describe('TokenVerifier (HS256 checked with node:crypto, claims by jose)', () =>
     now += 3_606_000;
     // jose reports an iat past the age ceiling as expiry, as it did before the node:crypto check.
     await expect(verifier.verify(long)).rejects.toMatchObject({ reason: 'expired' });
+  });
+
+  it('should cache a verified token under its SHA-256, share its frozen claims, and not let a tampered copy of it through', async () => {
+    const token = await sign({ sub: 'cat', iat: sec(), exp: sec() + 600 });
+    const before = verifier.cache.size;
+    const first = await verifier.verify(token);
+    expect(verifier.cache.size).toBe(before + 1);
+    const stored = verifier.cache.keys().at(-1)!;
+    expect(stored).toBe(createHash('sha256').update(token).digest('base64url'));
+    expect(verifier.cache.keys().some((k) => token.includes(k) || k.includes(token.split('.')[2]))).toBe(false);
+    // Shared by every socket of the token, so nobody may change it.
+    expect(() => first.channels.push('mutated')).toThrow(TypeError);
+    expect(() => { first.userId = 'mallory'; }).toThrow(TypeError);
+    expect(await verifier.verify(token)).toBe(first);
+    expect(first).toMatchObject({ userId: 'cat', channels: [] });
+    expect(verifier.cache.size).toBe(before + 1);
+    const flipped = `${token.slice(0, -2)}${token.endsWith('A') ? 'B' : 'A'}${token.slice(-1)}`;
+    await expect(verifier.verify(flipped)).rejects.toMatchObject({ reason: 'invalid_token' });
   });
 
   it.each([
