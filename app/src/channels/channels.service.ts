@@ -5,7 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/config';
 import { CLOCK, type Clock } from '../common/clock';
 import { GatewayError } from '../common/gateway-error';
 import type { SocketContext } from '../common/socket-context';
-import { ENGINE, type ChannelMeta, type Engine } from '../engine/engine.ports';
+import { ENGINE, type ChannelMeta, type Engine, type RangeResult } from '../engine/engine.ports';
 import { canAccessChannel } from '../auth/permissions';
 import { RateLimitService } from '../rate-limit/rate-limit.service';
 import { PresenceCoalescer } from '../presence/presence-coalescer';
@@ -39,47 +39,43 @@ export class ChannelsService {
     // Join the room before reading history: a message published in between then arrives live
     // and in the replay, and the client drops the duplicate by seq — it is never lost.
     ctx.rooms.join(room);
-    let announced = false;
     try {
-      // Joining the room made this instance follow the channel. What does not depend on that
-      // subscription (the membership, the read cursor, the presence record) goes out with it;
-      // the channel's position is read once it is confirmed, so no message falls between the
-      // replay and the live stream. Two round trips after the rate limit, not four.
-      const [, firstForUser, readSeq] = await Promise.all([
-        this.engine.messages.follow(p.channelId),
+      // Joining the room made this instance follow the channel. Everything else goes out in the
+      // same round trip as the subscription: the membership, the read cursor, the presence record,
+      // the member list (after the membership on the same connection) and, once the subscription
+      // is confirmed, the channel's position and the replay, so no message falls between the
+      // replay and the live stream. A channel this instance already follows is confirmed at once
+      // (a microtask, so still in this round trip): one round trip after the rate limit; a channel
+      // new to this instance waits for its SUBSCRIBE first.
+      const position = this.engine.messages.follow(p.channelId).then(() => Promise.all([
+        this.engine.messages.meta(p.channelId),
+        p.sinceSeq === undefined ? null : this.engine.messages.range(p.channelId, { afterSeq: p.sinceSeq, limit: MAX_REPLAY }),
+      ]));
+      const [firstForUser, readSeq, , listed, [meta, range]] = await Promise.all([
         wasInRoom ? false : this.engine.membership.add(p.channelId, user.userId, ctx.socketKey).then((r) => r.firstForUser),
         this.engine.readCursors.get(p.channelId, user.userId),
         // The user's presence:changed goes to the channels their sockets joined.
         wasInRoom ? undefined : this.engine.presence.trackChannel(user.userId, p.channelId),
+        this.engine.membership.members(p.channelId, MAX_MEMBERS_LISTED),
+        position,
       ]);
+      // Announced once every step succeeded: a join that fails is never seen by the others.
       if (firstForUser) {
         this.coalescer.member(p.channelId, user.userId, true, ctx.socketId);
         this.webhooks.memberJoined(p.channelId, user.userId);
-        announced = true;
       }
-      const [meta, members] = await Promise.all([
-        this.engine.messages.meta(p.channelId),
-        this.engine.membership.members(p.channelId, MAX_MEMBERS_LISTED),
-      ]);
-      const replay = await this.replay(p, meta);
-      return { channelId: p.channelId, epoch: meta.epoch, lastSeq: meta.lastSeq, members, ...replay, readSeq };
+      // Read beside the membership write, the list may predate it (a script reloaded after a failover).
+      const members = listed.includes(user.userId) || listed.length >= MAX_MEMBERS_LISTED ? listed : [...listed, user.userId];
+      return { channelId: p.channelId, epoch: meta.epoch, lastSeq: meta.lastSeq, members, ...this.replay(p, meta, range), readSeq };
     } catch (err) {
       if (!wasInRoom) {
         ctx.rooms.leave(room);
         // The membership may have been added beside a step that failed: a socket that is not in
         // the room must not stay a member (a no-op when the add did not happen either).
-        this.undoMembership(user.userId, ctx.socketKey, p.channelId, announced).catch((cleanup: Error) =>
+        this.engine.membership.remove(p.channelId, user.userId, ctx.socketKey, this.clock.now()).catch((cleanup: Error) =>
           this.logger.warn('channel.join_undo_failed', { userId: user.userId, metadata: { channelId: p.channelId }, err: cleanup }));
       }
       throw err;
-    }
-  }
-
-  private async undoMembership(userId: string, socketKey: string, channelId: string, announced: boolean): Promise<void> {
-    const { lastForUser } = await this.engine.membership.remove(channelId, userId, socketKey, this.clock.now());
-    if (lastForUser && announced) {
-      this.coalescer.member(channelId, userId, false);
-      this.webhooks.memberLeft(channelId, userId);
     }
   }
 
@@ -102,14 +98,14 @@ export class ChannelsService {
     if (rejoin.status === 'rejected') throw rejoin.reason;
   }
 
-  /** Fills the gap after `sinceSeq`, or says honestly (recovered: false) that it cannot. */
-  private async replay(p: ChannelJoinPayload, meta: ChannelMeta): Promise<Replay> {
+  /** Fills the gap after `sinceSeq` from the range read with the join, or says honestly (recovered: false) that it cannot. */
+  private replay(p: ChannelJoinPayload, meta: ChannelMeta, range: RangeResult | null): Replay {
     const since = p.sinceSeq;
-    if (since === undefined) return { missed: [], hasMore: false, recovered: true };
+    if (since === undefined || range === null) return { missed: [], hasMore: false, recovered: true };
     const epochChanged = p.epoch !== undefined && p.epoch !== meta.epoch;
     if (epochChanged || since > meta.lastSeq) return { missed: [], hasMore: false, recovered: false };
     if (since === meta.lastSeq) return { missed: [], hasMore: false, recovered: true };
-    const { messages, hasMore } = await this.engine.messages.range(p.channelId, { afterSeq: since, limit: MAX_REPLAY });
+    const { messages, hasMore } = range;
     // The first retained message must follow sinceSeq directly; otherwise history was trimmed past it.
     if (messages.length === 0 || messages[0].seq !== since + 1) return { missed: [], hasMore: false, recovered: false };
     return { missed: messages, hasMore, recovered: true };

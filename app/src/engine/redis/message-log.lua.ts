@@ -110,3 +110,26 @@ local firstId = '0-0'
 if #first > 0 then firstId = first[1][1] end
 return {epoch, lastSeq, firstId}
 `;
+
+/**
+ * A page of the log and the edit overlays of its messages, in one round trip (a stream entry id is
+ * `<seq>-0`, and overlays are keyed by seq).
+ * KEYS: log, edits
+ * ARGV: 'asc' or 'desc', start (an XRANGE bound), count
+ * Returns {entries as XRANGE gives them, overlays (nil where a message has none)}.
+ */
+export const RANGE_LUA = `
+local entries
+if ARGV[1] == 'asc' then
+  entries = redis.call('XRANGE', KEYS[1], ARGV[2], '+', 'COUNT', ARGV[3])
+else
+  entries = redis.call('XREVRANGE', KEYS[1], ARGV[2], '-', 'COUNT', ARGV[3])
+end
+local overlays = {}
+if #entries > 0 then
+  local seqs = {}
+  for i, entry in ipairs(entries) do seqs[i] = string.match(entry[1], '^(%d+)') end
+  overlays = redis.call('HMGET', KEYS[2], unpack(seqs))
+end
+return {entries, overlays}
+`;

@@ -5,7 +5,7 @@ import {
   RateLimitExceeded, type AppendInput, type AppendResult, type BusEvent, type ChannelMeta, type MessageLog, type MessagePatch,
   type RangeQuery, type RangeResult, type RateLimiter,
 } from '../engine.ports';
-import { APPEND_LUA, META_LUA, UPDATE_LUA } from './message-log.lua';
+import { APPEND_LUA, META_LUA, RANGE_LUA, UPDATE_LUA } from './message-log.lua';
 import type { ChannelTopics } from './redis-channel-topics';
 import type { RedisCommandRunner } from './redis-command-runner';
 import { isCluster, type RedisClient } from './redis-connection';
@@ -16,6 +16,7 @@ interface MessageLogCommands {
   sgAppend(...args: Array<string | number>): Promise<[number, string]>;
   sgUpdate(...args: Array<string | number>): Promise<string | null>;
   sgMeta(...args: Array<string | number>): Promise<[string, string, string]>;
+  sgRange(...args: Array<string | number>): Promise<[StreamEntry[], Array<string | null>]>;
 }
 
 /** The same scripts queued on a pipeline (followed there by WAIT, on the same node). */
@@ -66,6 +67,7 @@ export class RedisMessageLog implements MessageLog {
       sgAppend: WRITES.sgAppend.definition,
       sgUpdate: WRITES.sgUpdate.definition,
       sgMeta: { numberOfKeys: 3, lua: META_LUA },
+      sgRange: { numberOfKeys: 2, lua: RANGE_LUA },
     });
   }
 
@@ -170,13 +172,17 @@ export class RedisMessageLog implements MessageLog {
       const start = ascending
         ? q.afterSeq! > 0 ? `(${q.afterSeq}-0` : '-'
         : q.beforeSeq !== undefined ? `(${q.beforeSeq}-0` : '+';
-      const found = q.threadId
-        ? await this.scanThread(channelId, q.threadId, start, ascending, limit + 1)
-        : (await this.read(channelId, start, ascending, limit + 1)).map((e) => parseEntry(e).message);
-      const hasMore = found.length > limit;
-      const page = found.slice(0, limit);
+      if (q.threadId) {
+        const found = await this.scanThread(channelId, q.threadId, start, ascending, limit + 1);
+        const page = found.slice(0, limit);
+        if (!ascending) page.reverse();
+        return { messages: await this.applyOverlays(channelId, page), hasMore: found.length > limit };
+      }
+      // The page and its overlays in one round trip (a rejoin's replay rides along with the join).
+      const [entries, overlays] = await this.scripts.sgRange(this.keys.log(channelId), this.keys.edits(channelId), ascending ? 'asc' : 'desc', start, limit + 1);
+      const page = entries.slice(0, limit).map((e, i) => withOverlay(parseEntry(e).message, overlays[i]));
       if (!ascending) page.reverse();
-      return { messages: await this.applyOverlays(channelId, page), hasMore };
+      return { messages: page, hasMore: entries.length > limit };
     });
   }
 
