@@ -5,7 +5,7 @@ import { hasPayloadSchema, validatePayload } from '../common/payload.validator';
 import { WsExceptionFilter } from '../common/ws-exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
 import { InvalidFrameGuard } from './invalid-frame.guard';
-import { inSpan } from '../tracing/spans';
+import { inSpan, spansEnabled } from '../tracing/spans';
 import { EVENT_GATEWAY, EVENT_HANDLER, type ClientEvent } from './on-event.decorator';
 
 interface BoundHandler {
@@ -76,8 +76,7 @@ export class EventDispatcher implements OnModuleInit {
     const ack = typeof last === 'function' ? (last as (r: unknown) => void) : undefined;
     const data = args.length > (ack ? 1 : 0) ? args[0] : undefined;
     const end = this.metrics.eventDuration.startTimer({ event: name });
-    const userId = (socket.data as { user?: { userId: string } }).user?.userId;
-    void inSpan(`event ${name}`, { 'messaging.system': 'socket.io', 'socket_gateway.event': name, 'enduser.id': userId }, async () => {
+    const run = async (): Promise<void> => {
       try {
         const payload = validatePayload(name as ClientEvent, data);
         const res = await handler.method.call(handler.gateway, socket, payload);
@@ -89,6 +88,12 @@ export class EventDispatcher implements OnModuleInit {
       } finally {
         end();
       }
-    });
+    };
+    if (!spansEnabled()) {
+      void run();
+      return;
+    }
+    const userId = (socket.data as { user?: { userId: string } }).user?.userId;
+    void inSpan(`event ${name}`, { 'messaging.system': 'socket.io', 'socket_gateway.event': name, 'enduser.id': userId }, run);
   }
 }
