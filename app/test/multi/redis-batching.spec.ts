@@ -24,11 +24,13 @@ async function subscribeCalls(port: number): Promise<number> {
   return Number(/cmdstat_subscribe:calls=(\d+)/.exec(stdout)?.[1] ?? 0);
 }
 
+// One server for the file: every case counts its own delta of Redis' counters, on keys of its own.
+let redis: RedisServer;
+beforeAll(async () => { redis = await RedisServer.start(); });
+afterEach(() => closeAll());
+afterAll(async () => redis?.stop());
+
 describe('handshake batching (HANDSHAKE_BATCH_MS)', () => {
-  let redis: RedisServer;
-  beforeAll(async () => { redis = await RedisServer.start(); });
-  afterEach(() => closeAll());
-  afterAll(async () => redis?.stop());
 
   /** Redis reads while N clients connect at once, each admitted and ready. */
   async function burst(batchMs: string, prefix: string): Promise<number> {
@@ -63,10 +65,6 @@ describe('handshake batching (HANDSHAKE_BATCH_MS)', () => {
 });
 
 describe('subscriptions of channels joined together', () => {
-  let redis: RedisServer;
-  beforeAll(async () => { redis = await RedisServer.start(); });
-  afterEach(() => closeAll());
-  afterAll(async () => redis?.stop());
 
   it('should subscribe 30 channels joined at once with a command or two, and deliver on every one of them', async () => {
     const gw = await startTestGateway({ REDIS_URL: redis.url, RATE_LIMIT_CHANNEL_JOIN: '1000', RATE_LIMIT_MESSAGE_SEND: '1000' });
@@ -95,10 +93,6 @@ describe('subscriptions of channels joined together', () => {
 });
 
 describe('joins of a channel the instance already follows', () => {
-  let redis: RedisServer;
-  beforeAll(async () => { redis = await RedisServer.start(); });
-  afterEach(() => closeAll());
-  afterAll(async () => redis?.stop());
 
   it('should cost two Redis round trips, the replay of a gap included', async () => {
     const gw = await startTestGateway({
