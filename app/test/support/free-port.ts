@@ -13,3 +13,13 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * `n` distinct free ports. Nothing holds a port between draws, so the kernel may hand the same
+ * one out twice (seen in CI: two Cluster nodes got one port); draws repeat until they differ.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await freePort());
+  return [...ports];
+}

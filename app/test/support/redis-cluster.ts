@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './free-port';
+import { freePorts } from './free-port';
 import { RedisProcess, retryOnPortTaken, waitUntil } from './redis-process';
 
 const run = promisify(execFile);
@@ -24,8 +24,7 @@ export class RedisClusterHarness {
     const dir = mkdtempSync(join(tmpdir(), 'sg-cluster-'));
     const nodes: RedisProcess[] = [];
     try {
-      for (let i = 0; i < 6; i++) {
-        const port = await freePort();
+      for (const port of await freePorts(6)) {
         const nodeDir = join(dir, String(port));
         mkdirSync(nodeDir);
         nodes.push(new RedisProcess(port, [

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port';
+import { freePorts } from './free-port';
 import { RedisProcess, retryOnPortTaken, waitUntil } from './redis-process';
 
 export const SENTINEL_GROUP = 'sg-primary';
@@ -23,14 +23,13 @@ export class RedisSentinelHarness {
     const data: RedisProcess[] = [];
     const sentinels: RedisProcess[] = [];
     try {
-      const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+      const [primaryPort, replicaPort, ...sentinelPorts] = await freePorts(5);
       for (const [port, extra] of [[primaryPort, []], [replicaPort, ['--replicaof', '127.0.0.1', String(primaryPort)]]] as const) {
         const nodeDir = join(dir, String(port));
         mkdirSync(nodeDir);
         data.push(new RedisProcess(port, ['--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...extra]));
       }
-      for (let i = 0; i < 3; i++) {
-        const port = await freePort();
+      for (const port of sentinelPorts) {
         const conf = join(dir, `sentinel-${port}.conf`);
         // Sentinels rewrite their own config file, so each gets a writable one.
         writeFileSync(conf, [
